@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// One association as a deterministic state machine over one TCP connection.
+//
+// Inputs (all take `now`; the association never reads a clock):
+//   start()            the TCP connection is established: queue INIT (+ CAPABILITY)
+//   receive()          bytes read from TCP; data messages are handed to a sink
+//   send()             a user message
+//   delivered()        the application took `count` more DATA messages: queue ACKs
+//   on_timeout()       next_deadline() was reached
+//   set_inbound_paused() the engine stopped/resumed reading TCP (backpressure)
+//   shutdown(), on_eof(), on_transport_error()
+// Outputs (pulled):
+//   pending_tx()/consume_tx()  bytes to write to TCP, in order
+//   wants_fin()                all our DATA is ACKed after shutdown(): half-close now
+//   next_deadline()            when to call on_timeout() next
+//   poll_event()               notifications, in order
+//   state()
+// Single-threaded: the caller serialises all calls.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "assoc/config.hpp"
+#include "assoc/events.hpp"
+#include "assoc/heartbeat.hpp"
+#include "assoc/instant.hpp"
+#include "assoc/rto.hpp"
+#include "assoc/tx_buffer.hpp"
+#include "assoc/unacked_queue.hpp"
+#include "common/result.hpp"
+#include "wire/codec.hpp"
+#include "wire/reader.hpp"
+
+namespace sctpmap::assoc {
+
+enum class State : uint8_t {
+  kClosed,        // before start()
+  kInitSent,      // our INIT queued, peer's INIT not yet seen (or its CAPABILITY pending)
+  kEstablished,   // CommUp reported
+  kShutdownPending,  // shutdown() called; waiting for all our DATA to be ACKed
+  kShutdownSent,     // FIN written (wants_fin() returned true); still reading
+  kPeerShutdown,     // peer FIN seen; flushing our data, then FIN
+  kDone,          // ShutdownComplete or CommLost reported; nothing more to do
+};
+
+// Where received DATA goes. The sink sees views into the receive buffer and must
+// copy what it keeps. Returning false means "no room now": the association stops
+// before that chunk (not consumed) and the caller retries later.
+struct Delivery {
+  uint32_t tsn = 0;
+  uint16_t sid = 0;
+  uint16_t ssn = 0;
+  uint32_t ppid = 0;
+  bool unordered = false;
+  wire::Bytes payload;
+};
+
+class DeliverySink {
+ public:
+  virtual bool deliver(const Delivery& d) = 0;
+
+ protected:
+  ~DeliverySink() = default;
+};
+
+enum class SendError : uint8_t {
+  kTooBig,        // EMSGSIZE: beyond what one DATA chunk can carry for our INIT flags
+  kEmpty,         // EINVAL: zero-length message
+  kInvalidStream, // EINVAL: sid >= negotiated outbound streams
+  kNoBuffer,      // EAGAIN: un-ACKed + queued bytes would exceed sndbuf
+  kShutdown,      // EPIPE: shutdown started or association gone
+  kNotUp,         // the association is not established yet (queueing is the caller's choice)
+};
+
+enum class TimerKind : uint8_t { kHeartbeat, kCapabilityWait, kCount };
+
+class Association {
+ public:
+  explicit Association(const Config& config);
+
+  void start(Instant now);
+
+  // Parses as many whole chunks from the front of `bytes` as possible. Returns
+  // the bytes consumed; the caller keeps the rest and calls again with more.
+  // Stops early when the sink refuses a delivery. A protocol error ends the
+  // association (CommLost{kProtocolError} + SendFailed events) and consumes all.
+  size_t receive(wire::Bytes bytes, Instant now, DeliverySink& sink);
+
+  Result<void, SendError> send(Message message, Instant now);
+  // True when a message of `len` bytes fits in the send buffer now.
+  bool can_send(size_t len) const;
+
+  void delivered(uint32_t count, Instant now);
+  void on_timeout(Instant now);
+  void set_inbound_paused(bool paused, Instant now);
+
+  void shutdown(Instant now);                    // graceful: drain, then FIN
+  void on_eof(Instant now);                      // peer FIN
+  void on_transport_error(bool reset, Instant now);  // RST (reset) or another socket error
+  void abort(Instant now);                       // local abort: caller sends RST; un-ACKed -> SendFailed
+
+  wire::Bytes pending_tx() const;
+  void consume_tx(size_t n);
+  bool wants_fin() const;
+  void fin_sent(Instant now);
+
+  std::optional<Instant> next_deadline() const;
+  std::optional<Event> poll_event();
+  State state() const;
+
+  // Introspection for SCTP_STATUS / SCTP_RTOINFO / tests.
+  Duration rto() const;
+  Duration srtt() const;
+  uint32_t unacked_count() const;
+  size_t unacked_bytes() const;
+  uint16_t error_count() const;
+  uint16_t outbound_streams() const;
+  uint16_t inbound_streams() const;
+  uint32_t next_tsn() const;
+  const Config& config() const;
+  void update_config(const Config& c);  // takes effect from the next timer
+
+ private:
+  // Implementation-defined members go here (see association.cpp).
+  enum class Step : uint8_t { kNext, kRefused, kFailed };
+
+  // association_rx.cpp: one decoded chunk each.
+  Step on_chunk(const wire::Chunk& chunk, Instant now, DeliverySink& sink);
+  Step on_data(const wire::Data& d, DeliverySink& sink);
+  Step on_ack(const wire::Ack& a);
+  Step on_capability(const wire::Capability& c, Instant now);
+  void on_heartbeat_ack(wire::Bytes info, Instant now);
+  void comm_up(uint16_t outbound, uint16_t inbound, Instant now);
+
+  // association_close.cpp: endings and timers.
+  void fail(LossReason reason, wire::Error error = {});
+  void finish(Event event);
+  void send_heartbeat(Instant now);
+  bool heartbeat_running() const;
+  bool can_write() const;  // false once our FIN is out
+  void saw(Instant now);
+
+  Config config_;
+  uint8_t our_init_flags_ = 0;  // exactly what our INIT carries
+  wire::DataFormat our_format_;
+  wire::Capability announced_;  // stream counts fixed at start()
+  State state_ = State::kClosed;
+  bool shutdown_requested_ = false;  // shutdown() before CommUp: drain once up
+  bool inbound_paused_ = false;
+  uint16_t error_count_ = 0;
+  uint16_t out_streams_ = 0;
+  uint16_t in_streams_ = 0;
+  uint32_t next_tsn_ = 0;
+  uint64_t handed_ = 0;  // DATA chunks the sink accepted
+  uint64_t acked_ = 0;   // of those, ACKed (or counted after FIN)
+  Instant last_now_{};   // latest `now` seen, for update_config()
+  wire::ChunkReader reader_;
+  TxBuffer tx_;
+  UnackedQueue unacked_;
+  std::vector<uint16_t> next_ssn_;  // per outbound stream, ordered messages only
+  std::deque<Event> events_;
+  RtoEstimator rto_;
+  HeartbeatTimer hb_;
+};
+
+}  // namespace sctpmap::assoc

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// Per-association parameters. Defaults are RFC 9260 section 16 and Linux SCTP's.
+// Passed in by value; never global.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "assoc/instant.hpp"
+
+namespace sctpmap::assoc {
+
+using namespace std::chrono_literals;
+
+struct Config {
+  uint16_t outbound_streams = 10;         // SCTP_INITMSG sinit_num_ostreams (Linux: 10)
+  uint16_t max_inbound_streams = 65535;   // sinit_max_instreams (Linux: 65535)
+  Duration rto_initial = 3s;              // SCTP_RTOINFO
+  Duration rto_min = 1s;
+  Duration rto_max = 60s;
+  Duration hb_interval = 30s;             // SCTP_PEER_ADDR_PARAMS spp_hbinterval
+  bool hb_enabled = true;                 // SPP_HB_ENABLE / SPP_HB_DISABLE
+  uint16_t path_max_retrans = 5;          // spp_pathmaxrxt
+  uint16_t assoc_max_retrans = 10;        // SCTP_ASSOCINFO sasoc_asocmaxrxt
+  size_t sndbuf = 212992;                 // bound on un-ACKed payload bytes (SO_SNDBUF)
+  bool strict_draft = false;              // SCTPMAP_STRICT: send nothing outside the draft
+  uint8_t init_flags = 0;                 // T/S/P bits: fields WE omit from our DATA
+};
+
+}  // namespace sctpmap::assoc

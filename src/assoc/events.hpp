@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+// What an association reports upward. The socket layer turns these into Linux's
+// notification structs (SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_EVENT, SCTP_SEND_FAILED...).
+#pragma once
+
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "wire/chunk.hpp"
+
+namespace sctpmap::assoc {
+
+// A message as the user submitted it; kept until ACKed, returned on failure.
+struct Message {
+  uint16_t sid = 0;
+  uint32_t ppid = 0;        // host byte order as the user gave it; wire order is the user's business (RFC 6458)
+  uint16_t flags = 0;       // SCTP_UNORDERED etc. as in sinfo_flags
+  uint32_t context = 0;     // sinfo_context, returned in SEND_FAILED
+  std::vector<uint8_t> payload;
+};
+
+struct CommUp {
+  uint16_t outbound_streams = 0;  // min(ours, peer's max inbound)
+  uint16_t inbound_streams = 0;   // min(our max inbound, peer's outbound)
+};
+
+enum class LossReason : uint8_t {
+  kPeerReset,         // RST / ECONNRESET: peer aborted or its process died
+  kHeartbeatTimeout,  // too many consecutive unanswered heartbeats
+  kProtocolError,     // malformed input; see `error`
+  kTransportError,    // other socket error (see errno in the engine's log)
+  kLocalAbort,        // abort(): the application aborted (SO_LINGER {1,0}, SCTP_ABORT)
+};
+
+struct CommLost {
+  LossReason reason{};
+  wire::Error error{};  // valid when reason == kProtocolError
+};
+
+// The connection ended before CommUp (EOF, RST or error before the peer's INIT):
+// SCTP_ASSOC_CHANGE / SCTP_CANT_STR_ASSOC.
+struct CantStart {};
+
+// The peer started a graceful shutdown (it sent FIN): SCTP_SHUTDOWN_EVENT.
+struct PeerShutdown {};
+
+// Both directions closed gracefully: SCTP_ASSOC_CHANGE / SCTP_SHUTDOWN_COMP.
+struct ShutdownComplete {};
+
+// One undelivered message, after CommLost (SCTP_SEND_FAILED[_EVENT]).
+struct SendFailed {
+  bool was_sent = false;  // true: written to TCP, not ACKed (SCTP_DATA_SENT); false: SCTP_DATA_UNSENT
+  Message message;
+};
+
+using Event = std::variant<CommUp, CantStart, CommLost, PeerShutdown, ShutdownComplete, SendFailed>;
+
+}  // namespace sctpmap::assoc

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// Chunk types and decoded views of the TCP-mapping wire format
+// (draft-ietf-rserpool-tcpmapping-03, sections 2-3) plus sctpmap's extensions
+// (docs/PROTOCOL.md). Decoded chunks are views into the caller's bytes: nothing
+// here owns or copies payload.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <variant>
+
+namespace sctpmap::wire {
+
+using Bytes = std::span<const uint8_t>;
+
+enum class ChunkType : uint8_t {
+  kData = 0,
+  kInit = 1,
+  kAck = 3,
+  kHeartbeat = 4,
+  kHeartbeatAck = 5,
+  kCapability = 0x80,  // ours: sent right after INIT when INIT carries kInitCapabilityFollows
+};
+
+inline constexpr size_t kChunkHeaderSize = 4;
+inline constexpr size_t kMaxChunkLength = 65535;
+// Largest user message when every DATA field is present: 65535 - 4 - 12.
+inline constexpr size_t kMaxDraftMessage = 65519;
+
+// INIT flags: each tells the receiver what the INIT's SENDER omits from its DATA.
+inline constexpr uint8_t kInitOmitTsn = 0x01;     // T: TSN implicit; receiver also omits TSN in ACK
+inline constexpr uint8_t kInitOmitStream = 0x02;  // S: SID/SSN word omitted (stream 0)
+inline constexpr uint8_t kInitOmitPpid = 0x04;    // P: PPID omitted (0)
+// Ours, a reserved bit a draft-only peer ignores: "a CAPABILITY chunk follows".
+inline constexpr uint8_t kInitCapabilityFollows = 0x80;
+inline constexpr uint8_t kInitDraftFlags = kInitOmitTsn | kInitOmitStream | kInitOmitPpid;
+
+// DATA flags.
+inline constexpr uint8_t kDataUnordered = 0x04;  // U
+
+// Heartbeat Info parameter type (the only parameter a HEARTBEAT carries).
+inline constexpr uint16_t kHeartbeatInfoType = 1;
+
+// Which fields a DATA chunk carries, derived from its sender's INIT flags.
+struct DataFormat {
+  bool tsn = true;
+  bool stream = true;
+  bool ppid = true;
+
+  static constexpr DataFormat from_init_flags(uint8_t flags) {
+    return DataFormat{(flags & kInitOmitTsn) == 0, (flags & kInitOmitStream) == 0,
+                      (flags & kInitOmitPpid) == 0};
+  }
+  constexpr size_t header_size() const {
+    return kChunkHeaderSize + (tsn ? 4 : 0) + (stream ? 4 : 0) + (ppid ? 4 : 0);
+  }
+  constexpr size_t max_payload() const { return kMaxChunkLength - header_size(); }
+};
+
+struct Init {
+  uint8_t flags = 0;
+};
+
+struct Data {
+  uint8_t flags = 0;
+  bool has_tsn = true;  // false: TSN implicit; the reader fills tsn from position
+  uint32_t tsn = 0;
+  uint16_t sid = 0;
+  uint16_t ssn = 0;
+  uint32_t ppid = 0;
+  Bytes payload;
+  bool unordered() const { return (flags & kDataUnordered) != 0; }
+};
+
+struct Ack {
+  bool has_tsn = true;
+  uint32_t cum_tsn = 0;
+};
+
+struct Heartbeat {
+  Bytes info;  // the opaque Heartbeat Info value (parameter header stripped)
+};
+
+struct HeartbeatAck {
+  Bytes info;
+};
+
+// Ours (type 0x80). Value: TLV parameters, each Type(16) Length(16) Value, padded
+// to 4. Known parameters: 1 = streams {outbound(16), max_inbound(16)};
+// 2 = features (32-bit bitmap, 0 today). Unknown parameters are skipped.
+struct Capability {
+  uint16_t outbound_streams = 0;
+  uint16_t max_inbound_streams = 0;
+  uint32_t features = 0;
+};
+
+// An extension chunk (types 0x80..0xBF) this implementation does not know: skipped.
+struct Skipped {
+  uint8_t type = 0;
+};
+
+using Chunk = std::variant<Init, Data, Ack, Heartbeat, HeartbeatAck, Capability, Skipped>;
+
+enum class Error : uint8_t {
+  kBadLength,         // Length < 4, or beyond what the type allows
+  kBadType,           // type 2, 6..127, 0xC0..0xFF
+  kDataTooShort,      // DATA shorter than the fields its sender's INIT announced, or no user data
+  kBadAckLength,      // ACK length not 4/8, or not matching the INIT flags
+  kBadHeartbeat,      // no Heartbeat Info parameter, or its length overruns the chunk
+  kBadCapability,     // capability chunk malformed
+  kNoInit,            // a chunk before INIT
+  kSecondInit,        // INIT seen twice
+  kTsnOutOfSequence,  // DATA TSN not the next expected one
+  kAckOutOfSequence,  // ACK not for the oldest un-ACKed TSN (checked in assoc)
+  kInvalidStream,     // SID beyond the inbound streams we announced (checked in assoc)
+  kCapabilityMissing, // INIT promised a CAPABILITY chunk and something else came
+};
+
+const char* to_string(Error e);
+
+// Serial-number arithmetic (RFC 9260 section 1.6, RFC 1982).
+constexpr bool serial_lt(uint32_t a, uint32_t b) { return a != b && static_cast<uint32_t>(b - a) < 0x80000000u; }
+constexpr bool serial_lt(uint16_t a, uint16_t b) { return a != b && static_cast<uint16_t>(b - a) < 0x8000u; }
+
+}  // namespace sctpmap::wire
