@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+// Association: the receive path. The wire::ChunkReader enforces the sequence
+// rules (INIT first and once, CAPABILITY right after a promising INIT, DATA TSNs
+// consecutive); this file adds what needs association state: stream limits,
+// ACK order, heartbeat matching and delivery backpressure.
+#include <algorithm>
+
+#include "assoc/association.hpp"
+
+namespace sctpmap::assoc {
+
+size_t Association::receive(wire::Bytes bytes, Instant now, DeliverySink& sink) {
+  saw(now);
+  if (state_ == State::kDone) return bytes.size();  // nothing is listening any more
+  size_t used = 0;
+  while (true) {
+    // The reader advances on every decoded chunk; a DATA chunk the sink refuses
+    // must be read again next time, so keep the state to roll back to. The
+    // reader is a few bytes of plain state: copying it is cheaper than
+    // decoding twice.
+    const wire::ChunkReader before = reader_;
+    const wire::Decoded d = reader_.next(bytes.subspan(used));
+    if (d.status == wire::Decoded::Status::kNeedMore) break;
+    if (d.status == wire::Decoded::Status::kError) {
+      fail(LossReason::kProtocolError, d.error);
+      return bytes.size();
+    }
+    const Step step = on_chunk(d.chunk, now, sink);
+    if (step == Step::kFailed) return bytes.size();
+    if (step == Step::kRefused) {
+      reader_ = before;
+      break;
+    }
+    // Any whole chunk shows the peer's TCP and application are alive (OURS,
+    // see heartbeat.hpp): a slow reader's heartbeat answers queue behind DATA.
+    hb_.note_life();
+    used += d.consumed;
+  }
+  return used;
+}
+
+Association::Step Association::on_chunk(const wire::Chunk& chunk, Instant now, DeliverySink& sink) {
+  // Most frequent first: this runs once per chunk on the data path.
+  if (const auto* d = std::get_if<wire::Data>(&chunk)) return on_data(*d, sink);
+  if (const auto* a = std::get_if<wire::Ack>(&chunk)) return on_ack(*a);
+  if (const auto* h = std::get_if<wire::Heartbeat>(&chunk)) {
+    // Draft section 3 / RFC 9260 8.3: answer each HEARTBEAT with one HEARTBEAT
+    // ACK echoing the info unchanged, unless our FIN is already out.
+    if (can_write()) wire::encode_heartbeat_ack(tx_.out(), h->info);
+    return Step::kNext;
+  }
+  if (const auto* h = std::get_if<wire::HeartbeatAck>(&chunk)) {
+    on_heartbeat_ack(h->info, now);
+    return Step::kNext;
+  }
+  if (std::holds_alternative<wire::Init>(chunk)) {
+    // A draft peer sends no CAPABILITY: it takes any stream we use and we take
+    // any it uses, up to our own limits. Otherwise wait for the CAPABILITY
+    // (the reader guarantees it is the very next chunk).
+    if ((reader_.peer_init_flags() & wire::kInitCapabilityFollows) == 0) {
+      comm_up(announced_.outbound_streams, announced_.max_inbound_streams, now);
+    }
+    return Step::kNext;
+  }
+  if (const auto* c = std::get_if<wire::Capability>(&chunk)) return on_capability(*c, now);
+  return Step::kNext;  // wire::Skipped: an extension we do not know (0x80..0xBF)
+}
+
+Association::Step Association::on_data(const wire::Data& d, DeliverySink& sink) {
+  // RFC 9260 6.8 / 3.3.10.1: a DATA chunk for a stream that does not exist
+  // is an error; here it ends the association (no ERROR chunk in the draft).
+  if (d.sid >= in_streams_) {
+    fail(LossReason::kProtocolError, wire::Error::kInvalidStream);
+    return Step::kFailed;
+  }
+  const Delivery delivery{d.tsn, d.sid, d.ssn, d.ppid, d.unordered(), d.payload};
+  if (!sink.deliver(delivery)) return Step::kRefused;
+  ++handed_;
+  return Step::kNext;
+}
+
+Association::Step Association::on_ack(const wire::Ack& a) {
+  // Draft section 3: one ACK per DATA, in order, so an ACK always acknowledges
+  // the oldest un-ACKed TSN. Anything else is a peer we cannot trust.
+  // We do not require the chunk to be fully consume_tx()'d yet: the engine may
+  // see the peer's ACK before its own write completion.
+  const Unacked* oldest = unacked_.front();
+  if (oldest == nullptr || (a.has_tsn && a.cum_tsn != oldest->tsn)) {
+    fail(LossReason::kProtocolError, wire::Error::kAckOutOfSequence);
+    return Step::kFailed;
+  }
+  unacked_.pop_front();
+  // RFC 9260 8.1/8.2: an acknowledgement of outstanding DATA clears the error
+  // counters.
+  error_count_ = 0;
+  return Step::kNext;
+}
+
+Association::Step Association::on_capability(const wire::Capability& c, Instant now) {
+  // The reader only lets through the CAPABILITY right after an INIT that
+  // promised it (docs/PROTOCOL.md section 7) and the codec refuses zero
+  // stream counts; both checks are repeated here so this function is correct
+  // on its own.
+  if (state_ != State::kClosed && state_ != State::kInitSent) return Step::kNext;
+  if ((reader_.peer_init_flags() & wire::kInitCapabilityFollows) == 0) return Step::kNext;
+  // RFC 9260 3.3.2: zero outbound streams or zero MIS makes an INIT invalid.
+  if (c.outbound_streams == 0 || c.max_inbound_streams == 0) {
+    fail(LossReason::kProtocolError, wire::Error::kBadCapability);
+    return Step::kFailed;
+  }
+  // RFC 9260 5.1.1: each direction uses the smaller of the sender's outbound
+  // count and the receiver's maximum inbound count.
+  comm_up(std::min(announced_.outbound_streams, c.max_inbound_streams),
+          std::min(announced_.max_inbound_streams, c.outbound_streams), now);
+  return Step::kNext;
+}
+
+void Association::on_heartbeat_ack(wire::Bytes info, Instant now) {
+  const std::optional<Duration> rtt = hb_.on_ack(info, now);
+  if (!rtt) return;  // stale (a newer heartbeat replaced it) or not ours: ignore
+  // RFC 9260 8.3: measure RTT, clear the error counter.
+  rto_.measure(*rtt, config_.rto_min, config_.rto_max);
+  error_count_ = 0;
+}
+
+void Association::comm_up(uint16_t outbound, uint16_t inbound, Instant now) {
+  if (state_ != State::kClosed && state_ != State::kInitSent) return;
+  out_streams_ = outbound;
+  in_streams_ = inbound;
+  next_ssn_.assign(outbound, 0);
+  state_ = State::kEstablished;
+  events_.push_back(CommUp{outbound, inbound});
+  if (config_.hb_enabled) hb_.arm(now, config_.hb_interval);
+  // shutdown() came while connecting: start draining right away.
+  if (shutdown_requested_) state_ = State::kShutdownPending;
+}
+
+}  // namespace sctpmap::assoc

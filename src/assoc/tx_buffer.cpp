@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+#include "assoc/tx_buffer.hpp"
+
+#include <algorithm>
+
+namespace sctpmap::assoc {
+
+wire::Buffer& TxBuffer::out() {
+  // Compact only before an append would otherwise grow the vector past a
+  // mostly-written prefix; the memmove is paid for by the bytes written.
+  if (head_ >= kCompactMin && head_ >= buf_.size() - head_) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(head_));
+    base_ += head_;
+    head_ = 0;
+  }
+  return buf_;
+}
+
+void TxBuffer::consume(size_t n) {
+  head_ += std::min(n, buf_.size() - head_);
+  if (head_ == buf_.size()) {
+    // Everything written: restart at the front, keeping the capacity.
+    base_ += head_;
+    buf_.clear();
+    head_ = 0;
+  }
+}
+
+void TxBuffer::clear() {
+  base_ += buf_.size();
+  buf_.clear();
+  head_ = 0;
+}
+
+}  // namespace sctpmap::assoc
