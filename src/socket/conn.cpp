@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+// Conn: the byte pump. Events and teardown are in conn_events.cpp.
+#include "socket/conn.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unordered_set>
+
+#include "common/log.hpp"
+#include "common/sys.hpp"
+
+namespace sctpmap::socket {
+namespace {
+
+constexpr size_t kRxCapacity = 256 * 1024;
+// Above this many queued TCP bytes the engine stops taking messages from the
+// application, so a peer with a closed window pushes back to the sender's fd.
+constexpr size_t kTxHighWater = 512 * 1024;
+constexpr size_t kPairMessageMax = 65536 + sizeof(ToEngine);
+
+std::unordered_set<Conn*>& registry() {
+  static auto* r = new std::unordered_set<Conn*>();  // reactor thread only; leaked on purpose
+  return *r;
+}
+
+}  // namespace
+
+Conn::Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::shared_ptr<Socket> listener)
+    : sock_(std::move(sock)),
+      listener_(std::move(listener)),
+      tcp_(tcp_fd),
+      pair_(sock_->engine_fd),
+      assoc_([&] {
+        std::lock_guard lock(sock_->mu);
+        return sock_->opts.assoc;
+      }()),
+      reactor_(engine::Reactor::instance()),
+      connecting_(connecting) {
+  registry().insert(this);
+  sock_->conn = this;
+  static bool drain_installed = false;
+  if (!drain_installed) {
+    drain_installed = true;
+    reactor_.set_exit_drain([] { Conn::for_each([](Conn& c) { c.start_exit_drain(); }); },
+                            [] { return Conn::all([](const Conn& c) { return c.drained(); }); },
+                            [] { Conn::for_each([](Conn& c) { c.report(); }); });
+  }
+}
+
+void Conn::for_each(void (*fn)(Conn&)) {
+  std::vector<Conn*> all(registry().begin(), registry().end());
+  for (Conn* c : all) fn(*c);
+}
+
+void Conn::unregister() { registry().erase(this); }
+
+bool Conn::all(bool (*pred)(const Conn&)) {
+  for (const Conn* c : registry())
+    if (!pred(*c)) return false;
+  return true;
+}
+
+void Conn::begin() {
+  int one = 1;
+  // The engine coalesces everything queued per loop turn; Nagle on top would
+  // hold ACK chunks behind delayed TCP ACKs (docs/ARCHITECTURE.md).
+  sys::setsockopt(tcp_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connecting_) {
+    tcp_out_ = reactor_.watch(tcp_, POLLOUT, &tcp_out_port_, false);
+    return;
+  }
+  on_connected();
+}
+
+void Conn::on_connected() {
+  connecting_ = false;
+  tcp_in_ = reactor_.watch(tcp_, POLLIN | POLLRDHUP, &tcp_in_port_, true);
+  start_association(reactor_.now());
+}
+
+void Conn::start_association(Instant now) {
+  assoc_.start(now);
+  pump(now);
+}
+
+void Conn::on_tcp_out(uint32_t) {
+  tcp_out_ = nullptr;
+  Instant now = reactor_.now();
+  if (connecting_) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    sys::getsockopt(tcp_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      on_ended(err, SCTP_CANT_STR_ASSOC);
+      return;
+    }
+    on_connected();
+    return;
+  }
+  pump(now);
+}
+
+void Conn::on_tcp_in(uint32_t) { read_tcp(reactor_.now()); }
+
+void Conn::on_pair_in(uint32_t) { read_pair(reactor_.now()); }
+
+void Conn::on_pair_out(uint32_t) {
+  pair_out_ = nullptr;
+  Instant now = reactor_.now();
+  if (flush_backlog() && feed_assoc(now)) read_tcp(now);
+  pump(now);
+}
+
+void Conn::on_timer(Instant now) {
+  timer_token_ = 0;
+  timer_at_.reset();
+  assoc_.on_timeout(now);
+  pump(now);
+}
+
+bool Conn::deliver(const assoc::Delivery& d) {
+  if (!backlog_.empty()) return false;
+  ToApp h;
+  h.kind = ToAppKind::kData;
+  h.sid = d.sid;
+  h.ssn = d.ssn;
+  h.flags = d.unordered ? SCTP_UNORDERED : 0;
+  h.ppid = htonl(d.ppid);
+  h.tsn = d.tsn;
+  h.cumtsn = d.tsn;
+  h.assoc_id = sock_->assoc_id;
+  iovec iov[2] = {{&h, sizeof h}, {const_cast<uint8_t*>(d.payload.data()), d.payload.size()}};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = 2;
+  ssize_t n = sys::sendmsg(pair_, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n >= 0) return true;
+  if (errno == EAGAIN || errno == ENOBUFS) {
+    arm_pair_out();
+    return false;
+  }
+  return true;  // the application closed its end: Linux discards data for a closed socket
+}
+
+// Hands buffered TCP bytes to the association. Returns true when everything
+// buffered was consumed (so reading TCP may continue).
+bool Conn::feed_assoc(Instant now) {
+  if (rx_head_ == rx_tail_) return true;
+  size_t avail = rx_tail_ - rx_head_;
+  size_t used = assoc_.receive(wire::Bytes(rx_.data() + rx_head_, avail), now, *this);
+  rx_head_ += used;
+  if (rx_head_ == rx_tail_) rx_head_ = rx_tail_ = 0;
+  bool refused = pair_out_ != nullptr || !backlog_.empty();
+  if (refused != inbound_paused_) {
+    inbound_paused_ = refused;
+    assoc_.set_inbound_paused(refused, now);
+  }
+  return !refused;
+}
+
+void Conn::read_tcp(Instant now) {
+  if (rx_.size() < kRxCapacity) rx_.resize(kRxCapacity);
+  int round = 0;
+  for (; !tcp_eof_ && !finished_; ++round) {
+    if (round == 16) {
+      continue_later(&Conn::read_tcp);  // fairness; the poll may not fire again
+      break;
+    }
+    if (!feed_assoc(now)) break;  // the application is not keeping up: stop reading TCP
+    if (rx_head_ > 0 && rx_head_ == rx_tail_) rx_head_ = rx_tail_ = 0;
+    if (rx_head_ > kRxCapacity / 2) {
+      std::memmove(rx_.data(), rx_.data() + rx_head_, rx_tail_ - rx_head_);
+      rx_tail_ -= rx_head_;
+      rx_head_ = 0;
+    }
+    if (rx_tail_ == rx_.size()) break;
+    ssize_t n = sys::recv(tcp_, rx_.data() + rx_tail_, rx_.size() - rx_tail_, MSG_DONTWAIT);
+    if (n > 0) {
+      SCTPMAP_LOG(kDebug, "assoc %d: read %zd bytes from TCP", sock_->assoc_id, n);
+      rx_tail_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      if (feed_assoc(now)) {
+        tcp_eof_ = true;
+        assoc_.on_eof(now);
+      }
+      break;
+    }
+    if (errno == EAGAIN || errno == EINTR) {
+      feed_assoc(now);
+      break;
+    }
+    assoc_.on_transport_error(errno == ECONNRESET || errno == EPIPE, now);
+    break;
+  }
+  pump(now);
+  if (held_) read_pair(now);  // ACKs may have made room
+}
+
+void Conn::read_pair(Instant now) {
+  if (!up_ || finished_) return;
+  if (scratch_.size() < kPairMessageMax) scratch_.resize(kPairMessageMax);
+  for (int round = 0;; ++round) {
+    if (round == 256) {
+      continue_later(&Conn::read_pair);
+      break;
+    }
+    if (held_) {
+      if (!assoc_.can_send(held_->payload.size())) {
+        SCTPMAP_LOG(kDebug, "assoc %d: send buffer full (%zu bytes un-ACKed), holding a message", sock_->assoc_id,
+                    assoc_.unacked_bytes());
+        break;
+      }
+      auto r = assoc_.send(std::move(*held_), now);
+      held_.reset();
+      if (!r) SCTPMAP_LOG(kDebug, "assoc %d: queued message refused", sock_->assoc_id);
+    }
+    if (pair_eof_ || assoc_.pending_tx().size() > kTxHighWater) break;
+    ToEngine h;
+    iovec iov[2] = {{&h, sizeof h}, {scratch_.data(), scratch_.size()}};
+    msghdr m{};
+    m.msg_iov = iov;
+    m.msg_iovlen = 2;
+    ssize_t n = sys::recvmsg(pair_, &m, MSG_DONTWAIT);
+    if (n == 0) {
+      pair_eof_ = true;  // close() or shutdown(SHUT_WR) by the application
+      assoc_.shutdown(now);
+      break;
+    }
+    if (n < 0) {
+      // An application closing its end with unread notifications makes the
+      // next read fail once with ECONNRESET (unix_release_sock); what it sent
+      // before closing is still queued behind that error.
+      if (errno == ECONNRESET || errno == EINTR) continue;
+      if (errno != EAGAIN) SCTPMAP_LOG(kWarn, "assoc %d: reading from the application failed: %s", sock_->assoc_id, strerror(errno));
+      // At exit the process never closes its fds: an empty pair is its close().
+      if (exiting_ && (errno == EAGAIN || errno == EWOULDBLOCK)) assoc_.shutdown(now);
+      break;
+    }
+    if (h.kind == ToEngineKind::kFiller) continue;
+    size_t len = static_cast<size_t>(n) - sizeof h;
+    assoc::Message msg;
+    msg.sid = h.sid;
+    msg.ppid = ntohl(h.ppid);
+    msg.flags = h.flags;
+    msg.context = h.context;
+    msg.payload.assign(scratch_.data(), scratch_.data() + len);
+    if (h.flags & SCTP_ABORT) {
+      abort_local();
+      return;
+    }
+    if (h.flags & SCTP_EOF) {
+      assoc_.shutdown(now);
+      continue;
+    }
+    if (!assoc_.can_send(len)) {
+      held_ = std::move(msg);
+      break;
+    }
+    auto r = assoc_.send(std::move(msg), now);
+    if (!r) SCTPMAP_LOG(kDebug, "assoc %d: send refused (%d)", sock_->assoc_id, static_cast<int>(r.error()));
+  }
+  pump(now);
+}
+
+void Conn::flush_tx(Instant now) {
+  for (;;) {
+    wire::Bytes tx = assoc_.pending_tx();
+    if (tx.empty() || tcp_out_) return;
+    ssize_t n = sys::send(tcp_, tx.data(), tx.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    SCTPMAP_LOG(kDebug, "assoc %d: wrote %zd of %zu bytes to TCP", sock_->assoc_id, n, tx.size());
+    if (n > 0) {
+      assoc_.consume_tx(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      arm_tcp_out();
+      return;
+    }
+    assoc_.on_transport_error(errno == ECONNRESET || errno == EPIPE, now);
+    return;
+  }
+}
+
+void Conn::pump(Instant now) {
+  if (finished_) return;
+  for (int guard = 0; guard < 4; ++guard) {
+    handle_events(now);
+    if (finished_) return;
+    flush_tx(now);
+    if (assoc_.wants_fin() && !fin_sent_ && assoc_.pending_tx().empty()) {
+      sys::shutdown(tcp_, SHUT_WR);
+      fin_sent_ = true;
+      assoc_.fin_sent(now);
+      continue;
+    }
+    break;
+  }
+  handle_events(now);
+  if (finished_) return;
+  if (assoc_.state() == assoc::State::kDone) {
+    finish();
+    return;
+  }
+  rearm_timer();
+}
+
+void Conn::on_app_took() {
+  uint32_t taken = sock_->clear_ack_doorbell();
+  uint32_t delta = taken - acked_;
+  acked_ = taken;
+  SCTPMAP_LOG(kDebug, "assoc %d: application took %u message(s)", sock_->assoc_id, delta);
+  if (delta == 0 || finished_) return;
+  Instant now = reactor_.now();
+  assoc_.delivered(delta, now);
+  pump(now);
+}
+
+// Work left after a fairness budget: the multishot poll only fires on new
+// readiness, so nothing else would come back to it.
+void Conn::continue_later(void (Conn::*fn)(Instant)) {
+  reactor_.post([this, fn] {
+    if (!finished_) (this->*fn)(reactor_.now());
+  });
+}
+
+void Conn::arm_pair_out() {
+  if (!pair_out_) pair_out_ = reactor_.watch(pair_, POLLOUT, &pair_out_port_, false);
+}
+
+void Conn::arm_tcp_out() {
+  if (!tcp_out_) tcp_out_ = reactor_.watch(tcp_, POLLOUT, &tcp_out_port_, false);
+}
+
+void Conn::rearm_timer() {
+  std::optional<Instant> at = assoc_.next_deadline();
+  if (at == timer_at_) return;
+  if (timer_token_) reactor_.cancel_timer(timer_token_);
+  timer_token_ = 0;
+  timer_at_ = at;
+  if (at) timer_token_ = reactor_.schedule(*at, this);
+}
+
+void Conn::start_exit_drain() {
+  exiting_ = true;
+  Instant now = reactor_.now();
+  if (!up_) return;
+  read_pair(now);
+}
+
+void Conn::report() const {
+  SCTPMAP_LOG(kWarn,
+              "assoc %d: state %d, %u un-ACKed (%zu bytes), %zu bytes unwritten, held %d, rx %zu bytes, "
+              "paused %d, pair_out %d, tcp_out %d, backlog %zu, pair_eof %d, tcp_eof %d, taken %u acked %u",
+              sock_->assoc_id, static_cast<int>(assoc_.state()), assoc_.unacked_count(), assoc_.unacked_bytes(),
+              assoc_.pending_tx().size(), held_.has_value(), rx_tail_ - rx_head_, inbound_paused_,
+              pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, sock_->taken(), acked_);
+}
+
+bool Conn::drained() const {
+  if (finished_ || !up_) return true;
+  auto s = assoc_.state();
+  return (s == assoc::State::kShutdownSent || s == assoc::State::kDone) && assoc_.pending_tx().empty();
+}
+
+}  // namespace sctpmap::socket

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+// The engine side of one association over one TCP connection: moves bytes
+// between the TCP socket, the Association state machine and the socket pair,
+// turns association events into notifications, and keeps the timer armed.
+// Reactor thread only. A Conn deletes itself when it is finished.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "assoc/association.hpp"
+#include "engine/reactor.hpp"
+#include "socket/socket.hpp"
+
+namespace sctpmap::socket {
+
+class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
+ public:
+  // Takes ownership of tcp_fd. `connecting`: a non-blocking connect is in
+  // progress; otherwise the TCP connection is already established (accepted).
+  // `listener`: for accepted connections, where to hand the socket at COMM_UP.
+  Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::shared_ptr<Socket> listener);
+
+  void begin();          // starts watching; for accepted connections also the association
+  void abort_local();    // SO_LINGER {1,0} close or SCTP_ABORT: RST now
+  void update_config(const assoc::Config& c) { assoc_.update_config(c); }
+  const assoc::Association& association() const { return assoc_; }
+  void start_exit_drain();
+  bool drained() const;
+  void report() const;  // one log line with the pump's state
+
+  void on_timer(Instant now) override;
+  bool deliver(const assoc::Delivery& d) override;
+  void on_app_took();  // the application took messages: ACK them
+
+  static void for_each(void (*fn)(Conn&));
+  static bool all(bool (*pred)(const Conn&));
+
+ private:
+  // Routes one watch's readiness to one method.
+  struct Port final : engine::FdHandler {
+    Conn* conn;
+    void (Conn::*fn)(uint32_t);
+    Port(Conn* c, void (Conn::*f)(uint32_t)) : conn(c), fn(f) {}
+    void on_ready(int, uint32_t revents) override { (conn->*fn)(revents); }
+  };
+
+  ~Conn() = default;
+  void on_tcp_in(uint32_t revents);
+  void on_tcp_out(uint32_t revents);
+  void on_pair_in(uint32_t revents);
+  void on_pair_out(uint32_t revents);
+  void on_connected();
+  void start_association(Instant now);
+  void read_tcp(Instant now);
+  void read_pair(Instant now);
+  bool feed_assoc(Instant now);
+  void pump(Instant now);
+  void flush_tx(Instant now);
+  void handle_events(Instant now);
+  void on_comm_up(const assoc::CommUp& up);
+  void on_ended(int error, uint16_t sac_state);
+  void notify(uint16_t sn_type, std::vector<uint8_t> body);
+  void queue_to_app(const ToApp& hdr, const std::vector<uint8_t>& body);
+  bool flush_backlog();
+  void fail_unsent_from_pair();
+  void hand_to_listener();
+  void finish();
+  void unregister();
+  void continue_later(void (Conn::*fn)(Instant));
+  void arm_pair_out();
+  void arm_tcp_out();
+  void rearm_timer();
+
+  std::shared_ptr<Socket> sock_;
+  std::shared_ptr<Socket> listener_;
+  int tcp_ = -1;
+  int pair_ = -1;
+  assoc::Association assoc_;
+  engine::Reactor& reactor_;
+
+  Port tcp_in_port_{this, &Conn::on_tcp_in};
+  Port tcp_out_port_{this, &Conn::on_tcp_out};
+  Port pair_in_port_{this, &Conn::on_pair_in};
+  Port pair_out_port_{this, &Conn::on_pair_out};
+  engine::Watch* tcp_in_ = nullptr;
+  engine::Watch* tcp_out_ = nullptr;
+  engine::Watch* pair_in_ = nullptr;
+  engine::Watch* pair_out_ = nullptr;
+  uint64_t timer_token_ = 0;
+  std::optional<Instant> timer_at_;
+
+  std::vector<uint8_t> rx_;
+  size_t rx_head_ = 0, rx_tail_ = 0;
+  bool inbound_paused_ = false;
+  bool tcp_eof_ = false;
+  bool connecting_ = false;
+  bool up_ = false;
+  bool finished_ = false;
+  bool reset_on_close_ = false;
+  bool pair_eof_ = false;
+  bool fin_sent_ = false;
+  bool exiting_ = false;  // process exit: shut down once the pair is empty
+  bool lost_ = false;      // ended by CommLost / CantStart, not a graceful shutdown
+  bool deleting_ = false;
+  std::optional<assoc::Message> held_;  // read from the pair, waiting for send-buffer room
+  std::deque<std::vector<uint8_t>> backlog_;  // whole pair messages for the app, in order
+  uint32_t acked_ = 0;
+  std::vector<uint8_t> scratch_;
+};
+
+}  // namespace sctpmap::socket

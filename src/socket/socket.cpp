@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+// Socket: creation, connection management and the engine-facing state setters.
+// Data calls are in socket_io.cpp, options in socket_options.cpp.
+#include "socket/socket.hpp"
+
+#include <fcntl.h>
+#include <pthread.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.hpp"
+#include "common/sys.hpp"
+#include "engine/reactor.hpp"
+#include "socket/conn.hpp"
+#include "socket/listener.hpp"
+
+namespace sctpmap::socket {
+namespace {
+
+std::atomic<int32_t> g_next_assoc_id{SCTP_ALL_ASSOC + 1};  // Linux hands out ids above the reserved ones
+std::atomic<unsigned> g_fork_generation{0};
+
+void bump_fork_generation() { g_fork_generation.fetch_add(1); }
+
+// Big pair buffers so a burst of small messages does not stall on the pair.
+void size_pair(int fd) {
+  int big = 4 * 1024 * 1024;
+  sys::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  sys::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+}
+
+socklen_t addr_len(int family) { return family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in); }
+
+int check_addr(int domain, const sockaddr* addr, socklen_t len) {
+  if (!addr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return -EINVAL;
+  if (addr->sa_family == AF_INET) return len < sizeof(sockaddr_in) ? -EINVAL : 0;
+  if (addr->sa_family == AF_INET6) {
+    if (domain != AF_INET6) return -EINVAL;
+    return len < sizeof(sockaddr_in6) ? -EINVAL : 0;
+  }
+  return -EAFNOSUPPORT;
+}
+
+// An AF_INET6 TCP socket cannot take an AF_INET address: map it (::ffff:a.b.c.d).
+sockaddr_storage to_domain(int domain, const sockaddr* addr) {
+  sockaddr_storage out{};
+  if (domain == AF_INET6 && addr->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&out);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = in->sin_port;
+    in6->sin6_addr.s6_addr[10] = 0xff;
+    in6->sin6_addr.s6_addr[11] = 0xff;
+    std::memcpy(&in6->sin6_addr.s6_addr[12], &in->sin_addr, 4);
+    return out;
+  }
+  std::memcpy(&out, addr, addr_len(addr->sa_family));
+  return out;
+}
+
+}  // namespace
+
+int32_t next_assoc_id() { return g_next_assoc_id.fetch_add(1); }
+unsigned fork_generation() { return g_fork_generation.load(std::memory_order_relaxed); }
+
+Socket::Socket(int d, int t, int efd)
+    : domain(d), type(t), engine_fd(efd), assoc_id(next_assoc_id()), fork_generation(socket::fork_generation()) {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, &bump_fork_generation);
+    return true;
+  }();
+  (void)registered;
+}
+
+Socket::~Socket() = default;
+
+int Socket::create(int domain, int type, int type_flags, std::shared_ptr<Socket>* out) {
+  if (domain != AF_INET && domain != AF_INET6) return -EAFNOSUPPORT;
+  if (type != SOCK_STREAM) return -ESOCKTNOSUPPORT;  // SOCK_SEQPACKET: one-to-many, a later issue
+  int sv[2];
+  int cloexec = (type_flags & SOCK_CLOEXEC) ? SOCK_CLOEXEC : 0;
+  if (sys::socketpair(AF_UNIX, SOCK_SEQPACKET | cloexec, 0, sv) < 0) return -errno;
+  // The engine's end must never leak into exec()ed programs.
+  sys::fcntl(sv[1], F_SETFD, FD_CLOEXEC);
+  if (type_flags & SOCK_NONBLOCK) sys::fcntl(sv[0], F_SETFL, O_NONBLOCK | O_RDWR);
+  size_pair(sv[0]);
+  size_pair(sv[1]);
+  out->reset(new Socket(domain, type, sv[1]));
+  return sv[0];
+}
+
+std::shared_ptr<Socket> Socket::make_accepted(const Socket& l, int pair_app, int pair_engine) {
+  size_pair(pair_app);
+  size_pair(pair_engine);
+  std::shared_ptr<Socket> s(new Socket(l.domain, l.type, pair_engine));
+  s->opts = l.opts;
+  s->events_.store(l.events_.load());
+  s->phase = Phase::kConnecting;
+  s->accept_app_fd = pair_app;
+  return s;
+}
+
+int Socket::ensure_tcp_socket() {
+  if (tcp_fd >= 0) return 0;
+  int fd = sys::socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) return -errno;
+  int on = 1;
+  if (opts.reuseaddr) sys::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  tcp_fd = fd;
+  return 0;
+}
+
+int Socket::bind(const sockaddr* addr, socklen_t len) {
+  if (int rc = check_addr(domain, addr, len)) return rc;
+  std::lock_guard lock(mu);
+  if (phase != Phase::kFresh || local.ss_family != 0) return -EINVAL;
+  if (int rc = ensure_tcp_socket()) return rc;
+  sockaddr_storage a = to_domain(domain, addr);
+  if (sys::bind(tcp_fd, reinterpret_cast<sockaddr*>(&a), addr_len(domain)) < 0) return -errno;
+  socklen_t l = sizeof local;
+  sys::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&local), &l);
+  return 0;
+}
+
+int Socket::listen(int backlog) {
+  int tcp = -1;
+  {
+    std::lock_guard lock(mu);
+    if (phase == Phase::kListening) return 0;
+    if (phase != Phase::kFresh) return -EINVAL;
+    if (int rc = ensure_tcp_socket()) return rc;
+    // Like Linux SCTP, listen() on an unbound socket binds an ephemeral port
+    // (TCP's listen() does the same).
+    if (sys::listen(tcp_fd, backlog > 0 ? std::max(backlog, 128) : 128) < 0) return -errno;
+    socklen_t l = sizeof local;
+    sys::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&local), &l);
+    phase = Phase::kListening;
+    tcp = tcp_fd;
+    tcp_fd = -1;
+  }
+  auto self = shared_from_this();
+  engine::Reactor::instance().post([self, tcp] {
+    auto* l = new Listener(self, tcp);
+    l->begin();
+  });
+  return 0;
+}
+
+int Socket::accept(int fd, sockaddr* addr, socklen_t* len, int flags, std::shared_ptr<Socket>* out) {
+  {
+    std::lock_guard lock(mu);
+    if (phase != Phase::kListening) return -EINVAL;
+  }
+  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
+  for (;;) {
+    ToApp h;
+    iovec iov{&h, sizeof h};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    ssize_t n = sys::recvmsg(fd, &m, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
+    if (n < 0) return -errno;
+    if (n == 0) return -EINVAL;  // the engine closed the listener
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    if (!c || c->cmsg_type != SCM_RIGHTS) continue;
+    int newfd;
+    std::memcpy(&newfd, CMSG_DATA(c), sizeof newfd);
+    std::shared_ptr<Socket> s = take_accepted(h.accept_id);
+    if (!s) {
+      sys::close(newfd);
+      continue;
+    }
+    if (flags & SOCK_NONBLOCK) sys::fcntl(newfd, F_SETFL, O_NONBLOCK | O_RDWR);
+    if (addr && len) {
+      std::lock_guard lock(s->mu);
+      socklen_t plen = addr_len(s->peer.ss_family);
+      std::memcpy(addr, &s->peer, std::min(*len, plen));
+      *len = plen;
+    }
+    *out = std::move(s);
+    return newfd;
+  }
+}
+
+int Socket::connect(int fd, const sockaddr* addr, socklen_t len) {
+  if (int rc = check_addr(domain, addr, len)) return rc;
+  int tcp = -1;
+  {
+    std::lock_guard lock(mu);
+    switch (phase) {
+      case Phase::kFresh: break;
+      case Phase::kConnecting: return -EALREADY;
+      case Phase::kListening: return -EINVAL;
+      default: return -EISCONN;
+    }
+    if (int rc = ensure_tcp_socket()) return rc;
+    sockaddr_storage a = to_domain(domain, addr);
+    if (sys::connect(tcp_fd, reinterpret_cast<sockaddr*>(&a), addr_len(domain)) < 0 && errno != EINPROGRESS) {
+      return -errno;
+    }
+    peer = a;
+    phase = Phase::kConnecting;
+    tcp = tcp_fd;
+    tcp_fd = -1;
+  }
+  // Hold POLLOUT off until COMM_UP: a filler larger than a quarter of the
+  // pair's send buffer makes the fd unwritable until the engine drains it.
+  int sndbuf = 0;
+  socklen_t sl = sizeof sndbuf;
+  sys::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl);
+  std::vector<uint8_t> filler(static_cast<size_t>(sndbuf / 4 + 1));
+  ToEngine h;
+  h.kind = ToEngineKind::kFiller;
+  iovec iov[2] = {{&h, sizeof h}, {filler.data(), filler.size()}};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = 2;
+  sys::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+  auto self = shared_from_this();
+  engine::Reactor::instance().post([self, tcp] {
+    auto* c = new Conn(self, tcp, true, nullptr);
+    c->begin();
+  });
+  if (sys::fcntl(fd, F_GETFL) & O_NONBLOCK) return -EINPROGRESS;
+  return wait_connected(fd);
+}
+
+int Socket::wait_connected(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  for (;;) {
+    if (sys::poll(&p, 1, -1) < 0) {
+      if (errno == EINTR) return -EINTR;  // as Linux: the association keeps coming up
+      return -errno;
+    }
+    std::lock_guard lock(mu);
+    if (phase == Phase::kConnecting) continue;
+    if (phase == Phase::kEstablished || phase == Phase::kShutdown) return 0;
+    int err = pending_error ? pending_error : ECONNREFUSED;
+    pending_error = 0;
+    return -err;
+  }
+}
+
+int Socket::shutdown(int fd, int how) {
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+  {
+    std::lock_guard lock(mu);
+    if (phase != Phase::kEstablished && phase != Phase::kShutdown && phase != Phase::kConnecting) return -ENOTCONN;
+  }
+  if (how == SHUT_RD) return 0;  // Linux SCTP ignores SHUT_RD
+  // The engine reads EOF from the pair and starts SCTP's graceful shutdown.
+  if (sys::shutdown(fd, SHUT_WR) < 0) return -errno;
+  return 0;
+}
+
+int Socket::getsockname(sockaddr* addr, socklen_t* len) {
+  if (!addr || !len) return -EFAULT;
+  std::lock_guard lock(mu);
+  sockaddr_storage a = local;
+  if (a.ss_family == 0) a.ss_family = static_cast<sa_family_t>(domain);
+  socklen_t l = addr_len(a.ss_family);
+  std::memcpy(addr, &a, std::min(*len, l));
+  *len = l;
+  return 0;
+}
+
+int Socket::getpeername(sockaddr* addr, socklen_t* len) {
+  if (!addr || !len) return -EFAULT;
+  std::lock_guard lock(mu);
+  if (phase != Phase::kEstablished && phase != Phase::kShutdown) return -ENOTCONN;
+  socklen_t l = addr_len(peer.ss_family);
+  std::memcpy(addr, &peer, std::min(*len, l));
+  *len = l;
+  return 0;
+}
+
+void Socket::on_last_close() {
+  bool abort;
+  int tcp;
+  {
+    std::lock_guard lock(mu);
+    abort = opts.linger_on && opts.linger_secs == 0;
+    tcp = tcp_fd;
+    tcp_fd = -1;
+  }
+  if (tcp >= 0) sys::close(tcp);
+  if (fork_generation != socket::fork_generation()) return;
+  auto self = shared_from_this();
+  engine::Reactor::instance().post([self, abort] {
+    if (self->conn) {
+      if (abort) self->conn->abort_local();
+      return;  // otherwise the engine sees EOF on the pair and shuts down gracefully
+    }
+    if (self->listener) return;  // the listener sees EOF too
+    if (!self->engine_fd_closed) {
+      self->engine_fd_closed = true;
+      sys::close(self->engine_fd);
+    }
+  });
+}
+
+void Socket::set_established(uint16_t os, uint16_t is, const sockaddr_storage& l, const sockaddr_storage& p) {
+  std::lock_guard lock(mu);
+  outbound_streams = os;
+  inbound_streams = is;
+  local = l;
+  peer = p;
+  if (phase == Phase::kConnecting) phase = Phase::kEstablished;
+}
+
+void Socket::set_failed(int error, Phase ph) {
+  std::lock_guard lock(mu);
+  pending_error = error;
+  phase = ph;
+}
+
+uint32_t Socket::clear_ack_doorbell() {
+  ack_scheduled_.store(false);
+  return taken_.load();
+}
+
+void Socket::note_taken() {
+  taken_.fetch_add(1);
+  if (ack_scheduled_.exchange(true)) return;
+  if (fork_generation != socket::fork_generation()) return;
+  auto self = shared_from_this();
+  engine::Reactor::instance().post([self] {
+    if (self->conn) self->conn->on_app_took();
+  });
+}
+
+}  // namespace sctpmap::socket

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// getsockopt (RFC 6458 section 8, Linux layouts).
+#include "socket/sctp_uapi.hpp"
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/sys.hpp"
+#include "engine/reactor.hpp"
+#include "socket/conn.hpp"
+#include "socket/socket.hpp"
+#include "wire/chunk.hpp"
+
+namespace sctpmap::socket {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+uint32_t to_ms(Duration d) { return static_cast<uint32_t>(duration_cast<milliseconds>(d).count()); }
+
+template <class T>
+int write_opt(void* val, socklen_t* len, const T& in) {
+  if (!val || !len || *len < static_cast<socklen_t>(sizeof(T))) return -EINVAL;
+  std::memcpy(val, &in, sizeof(T));
+  *len = sizeof(T);
+  return 0;
+}
+
+int write_int(void* val, socklen_t* len, int v) { return write_opt(val, len, v); }
+
+struct Snapshot {
+  bool live = false;
+  Duration rto{};
+  uint32_t unacked = 0;
+  size_t unacked_bytes = 0;
+  uint16_t errors = 0;
+  assoc::State state = assoc::State::kClosed;
+};
+
+Snapshot snapshot(Socket& s) {
+  Snapshot out;
+  if (s.fork_generation != fork_generation()) return out;
+  engine::Reactor::instance().call([&] {
+    if (!s.conn) return;
+    const auto& a = s.conn->association();
+    out.live = true;
+    out.rto = a.rto();
+    out.unacked = a.unacked_count();
+    out.unacked_bytes = a.unacked_bytes();
+    out.errors = a.error_count();
+    out.state = a.state();
+  });
+  return out;
+}
+
+int linux_state(Phase p, const Snapshot& snap) {
+  switch (p) {
+    case Phase::kFresh:
+    case Phase::kListening:
+    case Phase::kClosed: return SCTP_CLOSED;
+    case Phase::kConnecting: return SCTP_COOKIE_WAIT;
+    case Phase::kShutdown: return SCTP_SHUTDOWN_RECEIVED;
+    case Phase::kEstablished: break;
+  }
+  switch (snap.state) {
+    case assoc::State::kShutdownPending: return SCTP_SHUTDOWN_PENDING;
+    case assoc::State::kShutdownSent: return SCTP_SHUTDOWN_SENT;
+    default: return SCTP_ESTABLISHED;
+  }
+}
+
+int get_status(Socket& s, void* val, socklen_t* len) {
+  Snapshot snap = snapshot(s);
+  sctp_status st{};
+  std::lock_guard lock(s.mu);
+  st.sstat_assoc_id = s.assoc_id;
+  st.sstat_state = linux_state(s.phase, snap);
+  st.sstat_rwnd = static_cast<uint32_t>(s.opts.rcvbuf);
+  st.sstat_unackdata = static_cast<uint16_t>(std::min<uint32_t>(snap.unacked, 0xffff));
+  st.sstat_instrms = s.inbound_streams;
+  st.sstat_outstrms = s.outbound_streams;
+  st.sstat_fragmentation_point = wire::kMaxDraftMessage;
+  std::memcpy(&st.sstat_primary.spinfo_address, &s.peer, sizeof s.peer);
+  st.sstat_primary.spinfo_assoc_id = s.assoc_id;
+  st.sstat_primary.spinfo_state = snap.live ? SCTP_ACTIVE : SCTP_INACTIVE;
+  st.sstat_primary.spinfo_srtt = 0;
+  st.sstat_primary.spinfo_rto = snap.live ? to_ms(snap.rto) : to_ms(s.opts.assoc.rto_initial);
+  st.sstat_primary.spinfo_mtu = 65536;
+  return write_opt(val, len, st);
+}
+
+int get_sctp(Socket& s, int name, void* val, socklen_t* len) {
+  if (name == SCTP_STATUS) return get_status(s, val, len);
+  std::lock_guard lock(s.mu);
+  const auto& o = s.opts;
+  switch (name) {
+    case SCTP_INITMSG: {
+      sctp_initmsg m{};
+      m.sinit_num_ostreams = o.assoc.outbound_streams;
+      m.sinit_max_instreams = o.assoc.max_inbound_streams;
+      m.sinit_max_attempts = 8;  // Linux defaults
+      m.sinit_max_init_timeo = 60000;
+      return write_opt(val, len, m);
+    }
+    case SCTP_NODELAY: return write_int(val, len, o.nodelay);
+    case SCTP_RECVRCVINFO: return write_int(val, len, o.recv_rcvinfo);
+    case SCTP_AUTOCLOSE: return write_int(val, len, static_cast<int>(o.autoclose));
+    case SCTP_PEER_ADDR_PARAMS: {
+      sctp_paddrparams p{};
+      if (val && *len >= static_cast<socklen_t>(sizeof p)) std::memcpy(&p, val, sizeof p);
+      p.spp_hbinterval = to_ms(o.assoc.hb_interval);
+      p.spp_pathmaxrxt = o.assoc.path_max_retrans;
+      p.spp_pathmtu = 65536;
+      p.spp_sackdelay = 200;
+      p.spp_flags = (o.assoc.hb_enabled ? SPP_HB_ENABLE : SPP_HB_DISABLE) | SPP_PMTUD_ENABLE | SPP_SACKDELAY_ENABLE;
+      return write_opt(val, len, p);
+    }
+    case SCTP_RTOINFO: {
+      sctp_rtoinfo r{};
+      if (val && *len >= static_cast<socklen_t>(sizeof r)) std::memcpy(&r, val, sizeof r);
+      r.srto_initial = to_ms(o.assoc.rto_initial);
+      r.srto_min = to_ms(o.assoc.rto_min);
+      r.srto_max = to_ms(o.assoc.rto_max);
+      return write_opt(val, len, r);
+    }
+    case SCTP_ASSOCINFO: {
+      sctp_assocparams a{};
+      if (val && *len >= static_cast<socklen_t>(sizeof a)) std::memcpy(&a, val, sizeof a);
+      a.sasoc_asocmaxrxt = o.assoc.assoc_max_retrans;
+      a.sasoc_number_peer_destinations = (s.phase == Phase::kEstablished) ? 1 : 0;
+      a.sasoc_peer_rwnd = static_cast<uint32_t>(o.rcvbuf);
+      a.sasoc_local_rwnd = static_cast<uint32_t>(o.rcvbuf);
+      a.sasoc_cookie_life = 60000;
+      return write_opt(val, len, a);
+    }
+    case SCTP_DEFAULT_SEND_PARAM: return write_opt(val, len, o.default_send);
+    case SCTP_DEFAULT_SNDINFO: {
+      sctp_sndinfo d{};
+      d.snd_sid = o.default_send.sinfo_stream;
+      d.snd_flags = o.default_send.sinfo_flags;
+      d.snd_ppid = o.default_send.sinfo_ppid;
+      d.snd_context = o.default_send.sinfo_context;
+      d.snd_assoc_id = s.assoc_id;
+      return write_opt(val, len, d);
+    }
+    case SCTP_MAXSEG: {
+      uint32_t v = o.maxseg ? o.maxseg : wire::kMaxDraftMessage;
+      if (len && *len >= static_cast<socklen_t>(sizeof(sctp_assoc_value))) {
+        sctp_assoc_value av{};
+        std::memcpy(&av, val, sizeof av);
+        av.assoc_value = v;
+        return write_opt(val, len, av);
+      }
+      return write_int(val, len, static_cast<int>(v));
+    }
+    default:
+      return -ENOPROTOOPT;
+  }
+}
+
+}  // namespace
+
+int Socket::getsockopt(int, int level, int name, void* val, socklen_t* len) {
+  if (level == IPPROTO_SCTP) {
+    if (name == SCTP_EVENTS) {
+      sctp_event_subscribe sub{};
+      auto* b = reinterpret_cast<uint8_t*>(&sub);
+      EventMask m = events();
+      for (size_t i = 0; i < sizeof sub; ++i) b[i] = (m >> i) & 1u;
+      if (!val || !len) return -EINVAL;
+      socklen_t n = std::min<socklen_t>(*len, sizeof sub);
+      std::memcpy(val, &sub, n);
+      *len = n;
+      return 0;
+    }
+    if (name == SCTP_EVENT) {
+      sctp_event e;
+      if (!val || !len || *len < static_cast<socklen_t>(sizeof e)) return -EINVAL;
+      std::memcpy(&e, val, sizeof e);
+      if (e.se_type < SCTP_SN_TYPE_BASE || e.se_type > SCTP_SEND_FAILED_EVENT) return -EINVAL;
+      e.se_on = (events() & event_bit(e.se_type)) ? 1 : 0;
+      return write_opt(val, len, e);
+    }
+    return get_sctp(*this, name, val, len);
+  }
+  if (level == SOL_SOCKET) {
+    std::lock_guard lock(mu);
+    switch (name) {
+      case SO_TYPE: return write_int(val, len, type);
+      case SO_PROTOCOL: return write_int(val, len, IPPROTO_SCTP);
+      case SO_DOMAIN: return write_int(val, len, domain);
+      case SO_SNDBUF: return write_int(val, len, opts.sndbuf);
+      case SO_RCVBUF: return write_int(val, len, opts.rcvbuf);
+      case SO_REUSEADDR: return write_int(val, len, opts.reuseaddr);
+      case SO_ACCEPTCONN: return write_int(val, len, phase == Phase::kListening);
+      case SO_ERROR: {
+        int e = pending_error;
+        // A connect still in progress reports nothing yet.
+        pending_error = 0;
+        return write_int(val, len, e);
+      }
+      case SO_LINGER: {
+        linger l{opts.linger_on ? 1 : 0, opts.linger_secs};
+        return write_opt(val, len, l);
+      }
+      default:
+        return 1;  // the caller reads it from the application's fd
+    }
+  }
+  return -ENOPROTOOPT;
+}
+
+}  // namespace sctpmap::socket

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+// Socket data calls: sendmsg and recvmsg with RFC 6458 ancillary data.
+#include <arpa/inet.h>
+#include "socket/sctp_uapi.hpp"
+#include <netinet/in.h>
+
+#include <csignal>
+#include <cerrno>
+#include <cstring>
+
+#include "common/sys.hpp"
+#include "socket/socket.hpp"
+#include "wire/chunk.hpp"
+
+namespace sctpmap::socket {
+namespace {
+
+constexpr size_t kMaxIov = 1024;
+
+struct SendParams {
+  uint16_t sid = 0;
+  uint16_t flags = 0;
+  uint32_t ppid = 0;
+  uint32_t context = 0;
+  uint32_t ttl = 0;
+};
+
+// RFC 6458 5.3: SCTP_SNDRCV (deprecated), SCTP_SNDINFO, SCTP_PRINFO,
+// SCTP_AUTHINFO, SCTP_DSTADDRV4/V6 are valid on send; anything else is EINVAL.
+int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
+  if (!msg->msg_control || msg->msg_controllen == 0) return 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(msg), c)) {
+    if (c->cmsg_level != IPPROTO_SCTP) continue;
+    size_t len = c->cmsg_len - CMSG_LEN(0);
+    switch (c->cmsg_type) {
+      case SCTP_SNDRCV: {
+        if (len < sizeof(sctp_sndrcvinfo)) return -EINVAL;
+        sctp_sndrcvinfo s;
+        std::memcpy(&s, CMSG_DATA(c), sizeof s);
+        *p = SendParams{s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive};
+        break;
+      }
+      case SCTP_SNDINFO: {
+        if (len < sizeof(sctp_sndinfo)) return -EINVAL;
+        sctp_sndinfo s;
+        std::memcpy(&s, CMSG_DATA(c), sizeof s);
+        p->sid = s.snd_sid;
+        p->flags = s.snd_flags;
+        p->ppid = s.snd_ppid;
+        p->context = s.snd_context;
+        break;
+      }
+      case SCTP_PRINFO:
+      case SCTP_AUTHINFO:
+      case SCTP_DSTADDRV4:
+      case SCTP_DSTADDRV6:
+      case SCTP_INIT:
+        break;
+      default:
+        return -EINVAL;
+    }
+  }
+  return 0;
+}
+
+size_t iov_total(const msghdr* msg) {
+  size_t total = 0;
+  for (size_t i = 0; i < msg->msg_iovlen; ++i) total += msg->msg_iov[i].iov_len;
+  return total;
+}
+
+// Copies `len` bytes into the caller's iovecs starting at byte `skip`.
+void scatter(const msghdr* msg, const uint8_t* src, size_t len) {
+  for (size_t i = 0; i < msg->msg_iovlen && len > 0; ++i) {
+    size_t n = std::min(len, msg->msg_iov[i].iov_len);
+    std::memcpy(msg->msg_iov[i].iov_base, src, n);
+    src += n;
+    len -= n;
+  }
+}
+
+void put_cmsg(msghdr* msg, size_t* used, int type, const void* data, size_t len) {
+  size_t need = CMSG_SPACE(len);
+  if (!msg->msg_control || *used + need > msg->msg_controllen) {
+    msg->msg_flags |= MSG_CTRUNC;
+    return;
+  }
+  auto* c = reinterpret_cast<cmsghdr*>(static_cast<char*>(msg->msg_control) + *used);
+  c->cmsg_level = IPPROTO_SCTP;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(len);
+  std::memcpy(CMSG_DATA(c), data, len);
+  *used += need;
+}
+
+thread_local std::vector<uint8_t> t_overflow;
+
+}  // namespace
+
+ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
+  if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
+  if (msg->msg_iovlen > kMaxIov - 1) return -EMSGSIZE;
+  SendParams p;
+  uint16_t os;
+  {
+    std::lock_guard lock(mu);
+    switch (phase) {
+      case Phase::kEstablished:
+      case Phase::kConnecting:
+        break;
+      case Phase::kFresh:
+      case Phase::kListening:
+        return -ENOTCONN;
+      default:
+        if (!(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
+        return -EPIPE;
+    }
+    p.sid = opts.default_send.sinfo_stream;
+    p.flags = opts.default_send.sinfo_flags;
+    p.ppid = opts.default_send.sinfo_ppid;
+    p.context = opts.default_send.sinfo_context;
+    p.ttl = opts.default_send.sinfo_timetolive;
+    os = outbound_streams;
+  }
+  if (int rc = parse_send_cmsgs(msg, &p)) return rc;
+  size_t len = iov_total(msg);
+  if (p.flags & SCTP_EOF) {
+    if (len == 0) return shutdown(fd, SHUT_WR);
+  } else if (len == 0 && !(p.flags & SCTP_ABORT)) {
+    return -EINVAL;
+  }
+  if (len > wire::kMaxDraftMessage) return -EMSGSIZE;
+  if (os != 0 && p.sid >= os) return -EINVAL;
+  ToEngine h;
+  h.kind = ToEngineKind::kData;
+  h.sid = p.sid;
+  h.flags = p.flags;
+  h.ppid = p.ppid;
+  h.context = p.context;
+  h.ttl = p.ttl;
+  h.assoc_id = assoc_id;
+  iovec iov[kMaxIov];
+  iov[0] = {&h, sizeof h};
+  for (size_t i = 0; i < msg->msg_iovlen; ++i) iov[i + 1] = msg->msg_iov[i];
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = msg->msg_iovlen + 1;
+  ssize_t n = sys::sendmsg(fd, &m, flags & (MSG_DONTWAIT | MSG_NOSIGNAL));
+  if (n < 0) return -errno;
+  return n - static_cast<ssize_t>(sizeof h);
+}
+
+ssize_t Socket::deliver_partial(msghdr* msg, int flags) {
+  size_t left = partial_.size() - partial_off_;
+  size_t cap = iov_total(msg);
+  size_t n = std::min(left, cap);
+  scatter(msg, partial_.data() + partial_off_, n);
+  msg->msg_controllen = 0;
+  msg->msg_flags = partial_hdr_.kind == ToAppKind::kNotification ? MSG_NOTIFICATION : 0;
+  if (flags & MSG_PEEK) return static_cast<ssize_t>(n);
+  partial_off_ += n;
+  if (partial_off_ == partial_.size()) {
+    msg->msg_flags |= MSG_EOR;
+    bool data = partial_hdr_.kind == ToAppKind::kData;
+    partial_.clear();
+    partial_off_ = 0;
+    if (data) note_taken();
+  }
+  return static_cast<ssize_t>(n);
+}
+
+ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
+  if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
+  if (msg->msg_iovlen > kMaxIov - 2) return -EMSGSIZE;
+  {
+    std::lock_guard lock(mu);
+    if (phase == Phase::kFresh || phase == Phase::kListening) return -ENOTCONN;
+    if (!partial_.empty()) return deliver_partial(msg, flags);
+  }
+  if (t_overflow.size() < 65536 + 4096) t_overflow.resize(65536 + 4096);
+  ToApp h;
+  iovec iov[kMaxIov];
+  iov[0] = {&h, sizeof h};
+  for (size_t i = 0; i < msg->msg_iovlen; ++i) iov[i + 1] = msg->msg_iov[i];
+  iov[msg->msg_iovlen + 1] = {t_overflow.data(), t_overflow.size()};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = msg->msg_iovlen + 2;
+  ssize_t n = sys::recvmsg(fd, &m, flags & (MSG_DONTWAIT | MSG_PEEK));
+  if (n < 0) return -errno;
+  if (n == 0) {
+    std::lock_guard lock(mu);
+    int err = pending_error;
+    pending_error = 0;
+    msg->msg_controllen = 0;
+    msg->msg_flags = 0;
+    return err ? -err : 0;
+  }
+  return finish_recv(msg, h, static_cast<size_t>(n) - sizeof h, iov_total(msg), flags);
+}
+
+ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t got, size_t cap, int flags) {
+  const bool notification = h.kind == ToAppKind::kNotification;
+  msg->msg_flags = notification ? MSG_NOTIFICATION : 0;
+  size_t used = 0;
+  if (!notification) {
+    if (events() & event_bit(SCTP_DATA_IO_EVENT)) {
+      sctp_sndrcvinfo s{};
+      s.sinfo_stream = h.sid;
+      s.sinfo_ssn = h.ssn;
+      s.sinfo_flags = h.flags;
+      s.sinfo_ppid = h.ppid;
+      s.sinfo_tsn = h.tsn;
+      s.sinfo_cumtsn = h.cumtsn;
+      s.sinfo_assoc_id = h.assoc_id;
+      put_cmsg(msg, &used, SCTP_SNDRCV, &s, sizeof s);
+    }
+    bool want_rcvinfo;
+    {
+      std::lock_guard lock(mu);
+      want_rcvinfo = opts.recv_rcvinfo;
+    }
+    if (want_rcvinfo) {
+      sctp_rcvinfo r{};
+      r.rcv_sid = h.sid;
+      r.rcv_ssn = h.ssn;
+      r.rcv_flags = h.flags;
+      r.rcv_ppid = h.ppid;
+      r.rcv_tsn = h.tsn;
+      r.rcv_cumtsn = h.cumtsn;
+      r.rcv_assoc_id = h.assoc_id;
+      put_cmsg(msg, &used, SCTP_RCVINFO, &r, sizeof r);
+    }
+  }
+  msg->msg_controllen = used;
+  if (msg->msg_name) {
+    std::lock_guard lock(mu);
+    socklen_t l = peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    std::memcpy(msg->msg_name, &peer, std::min(msg->msg_namelen, l));
+    msg->msg_namelen = l;
+  }
+  if (got <= cap) {
+    msg->msg_flags |= MSG_EOR;
+    if (!notification && !(flags & MSG_PEEK)) note_taken();
+    return static_cast<ssize_t>(got);
+  }
+  // SCTP keeps the rest of a message for the next read (no MSG_EOR now).
+  if (!(flags & MSG_PEEK)) {
+    std::lock_guard lock(mu);
+    partial_hdr_ = h;
+    partial_.assign(t_overflow.data(), t_overflow.data() + (got - cap));
+    partial_off_ = 0;
+  }
+  return static_cast<ssize_t>(cap);
+}
+
+}  // namespace sctpmap::socket

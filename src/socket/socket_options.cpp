@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+// Socket options (RFC 6458 section 8, Linux semantics and errno values).
+#include "socket/sctp_uapi.hpp"
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <set>
+
+#include "common/log.hpp"
+#include "common/sys.hpp"
+#include "engine/reactor.hpp"
+#include "socket/conn.hpp"
+#include "socket/socket.hpp"
+#include "wire/chunk.hpp"
+
+namespace sctpmap::socket {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+Duration from_ms(uint32_t ms) { return milliseconds(ms); }
+
+template <class T>
+int read_opt(const void* val, socklen_t len, T* out) {
+  if (!val || len < static_cast<socklen_t>(sizeof(T))) return -EINVAL;
+  std::memcpy(out, val, sizeof(T));
+  return 0;
+}
+
+template <class T>
+int write_opt(void* val, socklen_t* len, const T& in) {
+  if (!val || !len || *len < static_cast<socklen_t>(sizeof(T))) return -EINVAL;
+  std::memcpy(val, &in, sizeof(T));
+  *len = sizeof(T);
+  return 0;
+}
+
+void log_unknown_once(int level, int name) {
+  static std::mutex mu;
+  static std::set<std::pair<int, int>> seen;
+  std::lock_guard lock(mu);
+  if (seen.insert({level, name}).second)
+    SCTPMAP_LOG(kDebug, "socket option level %d name %d not supported: ENOPROTOOPT", level, name);
+}
+
+}  // namespace
+
+// Pushes changed association parameters to a live association.
+static void apply_live(Socket& s) {
+  if (s.fork_generation != fork_generation()) return;
+  auto self = s.shared_from_this();
+  assoc::Config cfg;
+  {
+    std::lock_guard lock(s.mu);
+    cfg = s.opts.assoc;
+  }
+  engine::Reactor::instance().post([self, cfg] {
+    if (self->conn) self->conn->update_config(cfg);
+  });
+}
+
+int set_events_option(Socket& s, int name, const void* val, socklen_t len) {
+  if (name == SCTP_EVENTS) {
+    if (!val || len <= 0 || len > static_cast<socklen_t>(sizeof(sctp_event_subscribe))) return -EINVAL;
+    const auto* b = static_cast<const uint8_t*>(val);
+    EventMask mask = 0;
+    for (socklen_t i = 0; i < len; ++i)
+      if (b[i]) mask |= 1u << i;
+    // Fields beyond `len` keep their values (older, shorter structs).
+    EventMask keep = s.events_.load() & ~((len >= 32 ? 0u : (1u << len)) - 1u);
+    s.events_.store(mask | keep);
+    return 0;
+  }
+  sctp_event e;
+  if (int rc = read_opt(val, len, &e)) return rc;
+  if (e.se_type < SCTP_SN_TYPE_BASE || e.se_type > SCTP_SEND_FAILED_EVENT) return -EINVAL;
+  EventMask bit = event_bit(e.se_type);
+  if (e.se_on) s.events_.fetch_or(bit);
+  else s.events_.fetch_and(~bit);
+  return 0;
+}
+
+static int set_sctp(Socket& s, int name, const void* val, socklen_t len, bool* live) {
+  std::lock_guard lock(s.mu);
+  auto& o = s.opts;
+  switch (name) {
+    case SCTP_INITMSG: {
+      sctp_initmsg m;
+      if (int rc = read_opt(val, len, &m)) return rc;
+      if (m.sinit_num_ostreams) o.assoc.outbound_streams = m.sinit_num_ostreams;
+      if (m.sinit_max_instreams) o.assoc.max_inbound_streams = m.sinit_max_instreams;
+      return 0;
+    }
+    case SCTP_NODELAY: {
+      int v;
+      if (int rc = read_opt(val, len, &v)) return rc;
+      o.nodelay = v != 0;
+      return 0;
+    }
+    case SCTP_PEER_ADDR_PARAMS: {
+      sctp_paddrparams p;
+      if (int rc = read_opt(val, len, &p)) return rc;
+      if ((p.spp_flags & SPP_HB_ENABLE) && (p.spp_flags & SPP_HB_DISABLE)) return -EINVAL;
+      if (p.spp_flags & SPP_HB_ENABLE) o.assoc.hb_enabled = true;
+      if (p.spp_flags & SPP_HB_DISABLE) o.assoc.hb_enabled = false;
+      if (p.spp_hbinterval || (p.spp_flags & SPP_HB_TIME_IS_ZERO)) o.assoc.hb_interval = from_ms(p.spp_hbinterval);
+      if (p.spp_pathmaxrxt) o.assoc.path_max_retrans = p.spp_pathmaxrxt;
+      *live = true;
+      return 0;
+    }
+    case SCTP_RTOINFO: {
+      sctp_rtoinfo r;
+      if (int rc = read_opt(val, len, &r)) return rc;
+      Duration mn = r.srto_min ? from_ms(r.srto_min) : o.assoc.rto_min;
+      Duration mx = r.srto_max ? from_ms(r.srto_max) : o.assoc.rto_max;
+      Duration in = r.srto_initial ? from_ms(r.srto_initial) : o.assoc.rto_initial;
+      if (mn > mx || in < mn || in > mx) return -EINVAL;
+      o.assoc.rto_min = mn;
+      o.assoc.rto_max = mx;
+      o.assoc.rto_initial = in;
+      *live = true;
+      return 0;
+    }
+    case SCTP_ASSOCINFO: {
+      sctp_assocparams a;
+      if (int rc = read_opt(val, len, &a)) return rc;
+      if (a.sasoc_asocmaxrxt) o.assoc.assoc_max_retrans = a.sasoc_asocmaxrxt;
+      *live = true;
+      return 0;
+    }
+    case SCTP_DEFAULT_SEND_PARAM: {
+      sctp_sndrcvinfo d;
+      if (int rc = read_opt(val, len, &d)) return rc;
+      o.default_send = d;
+      return 0;
+    }
+    case SCTP_DEFAULT_SNDINFO: {
+      sctp_sndinfo d;
+      if (int rc = read_opt(val, len, &d)) return rc;
+      o.default_send.sinfo_stream = d.snd_sid;
+      o.default_send.sinfo_flags = d.snd_flags;
+      o.default_send.sinfo_ppid = d.snd_ppid;
+      o.default_send.sinfo_context = d.snd_context;
+      return 0;
+    }
+    case SCTP_RECVRCVINFO: {
+      int v;
+      if (int rc = read_opt(val, len, &v)) return rc;
+      o.recv_rcvinfo = v != 0;
+      return 0;
+    }
+    case SCTP_MAXSEG: {
+      uint32_t v = 0;
+      if (len >= static_cast<socklen_t>(sizeof(sctp_assoc_value))) {
+        sctp_assoc_value av;
+        std::memcpy(&av, val, sizeof av);
+        v = av.assoc_value;
+      } else if (int rc = read_opt(val, len, &v)) {
+        return rc;
+      }
+      o.maxseg = v;
+      return 0;
+    }
+    case SCTP_AUTOCLOSE: {
+      uint32_t v;
+      if (int rc = read_opt(val, len, &v)) return rc;
+      o.autoclose = v;
+      return 0;
+    }
+    default:
+      log_unknown_once(IPPROTO_SCTP, name);
+      return -ENOPROTOOPT;
+  }
+}
+
+int Socket::setsockopt(int level, int name, const void* val, socklen_t len) {
+  if (level == IPPROTO_SCTP) {
+    if (name == SCTP_EVENTS || name == SCTP_EVENT) return set_events_option(*this, name, val, len);
+    bool live = false;
+    int rc = set_sctp(*this, name, val, len, &live);
+    if (rc == 0 && live) apply_live(*this);
+    return rc;
+  }
+  if (level == SOL_SOCKET) {
+    int v;
+    switch (name) {
+      case SO_SNDBUF:
+      case SO_RCVBUF: {
+        if (int rc = read_opt(val, len, &v)) return rc;
+        // Linux doubles the value for bookkeeping overhead and reports the double.
+        int eff = std::max(v, 2304) * 2;
+        std::lock_guard lock(mu);
+        if (name == SO_SNDBUF) {
+          opts.sndbuf = eff;
+          opts.assoc.sndbuf = static_cast<size_t>(eff);
+        } else {
+          opts.rcvbuf = eff;
+        }
+        if (name == SO_SNDBUF) apply_live(*this);
+        return 0;
+      }
+      case SO_LINGER: {
+        linger l;
+        if (int rc = read_opt(val, len, &l)) return rc;
+        std::lock_guard lock(mu);
+        opts.linger_on = l.l_onoff != 0;
+        opts.linger_secs = l.l_linger;
+        return 0;
+      }
+      case SO_REUSEADDR:
+      case SO_REUSEPORT: {
+        if (int rc = read_opt(val, len, &v)) return rc;
+        std::lock_guard lock(mu);
+        if (name == SO_REUSEADDR) opts.reuseaddr = v != 0;
+        if (tcp_fd >= 0) sys::setsockopt(tcp_fd, level, name, val, len);
+        return 0;
+      }
+      case SO_TYPE:
+      case SO_PROTOCOL:
+      case SO_DOMAIN:
+      case SO_ERROR:
+        return -ENOPROTOOPT;
+      default:
+        return 1;  // the caller applies it to the application's fd (SO_RCVTIMEO etc.)
+    }
+  }
+  if (level == IPPROTO_IP || level == IPPROTO_IPV6) {
+    std::lock_guard lock(mu);
+    if (tcp_fd >= 0 && sys::setsockopt(tcp_fd, level, name, val, len) < 0) return -errno;
+    return 0;
+  }
+  return -ENOPROTOOPT;
+}
+
+}  // namespace sctpmap::socket
