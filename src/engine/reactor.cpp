@@ -111,7 +111,9 @@ void Reactor::post(Task task) {
   {
     std::lock_guard lock(tasks_mu_);
     tasks_.push_back(std::move(task));
-    if (!wake_pending_ && !on_reactor_thread()) {
+    // Only a reactor about to sleep needs the eventfd; a busy one runs the
+    // task on its next turn (it checks tasks_ after announcing sleep).
+    if (!wake_pending_ && !on_reactor_thread() && sleeping_.load()) {
       wake_pending_ = true;
       wake = true;
     }
@@ -228,6 +230,7 @@ void Reactor::run_timers() {
 }
 
 int Reactor::next_timeout_ms_ns(__kernel_timespec* ts) {
+  sleeping_.store(true);  // seq_cst: pairs with post()'s load after its push
   {
     std::lock_guard lock(tasks_mu_);
     if (!tasks_.empty()) {
@@ -252,6 +255,7 @@ void Reactor::run() {
     io_uring_cqe* cqe = nullptr;
     bool has_timeout = next_timeout_ms_ns(&ts) != 0;
     int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, has_timeout ? &ts : nullptr, nullptr);
+    sleeping_.store(false);
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
       SCTPMAP_LOG(kError, "io_uring wait failed: %s", strerror(-rc));
     }

@@ -9,6 +9,7 @@
 
 #include <liburing.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -90,6 +91,7 @@ class Reactor {
   std::mutex tasks_mu_;
   std::vector<Task> tasks_;
   bool wake_pending_ = false;
+  std::atomic<bool> sleeping_{false};  // between the last task check and the wait's return
 
   std::multimap<Instant, std::pair<uint64_t, TimerHandler*>> timers_;
   std::unordered_map<uint64_t, std::multimap<Instant, std::pair<uint64_t, TimerHandler*>>::iterator> timer_index_;

@@ -110,7 +110,7 @@ void Conn::on_pair_in(uint32_t) { read_pair(reactor_.now()); }
 void Conn::on_pair_out(uint32_t) {
   pair_out_ = nullptr;
   Instant now = reactor_.now();
-  if (flush_backlog() && feed_assoc(now)) read_tcp(now);
+  if (flush_backlog()) read_tcp(now);  // resumes with the bytes the application refused
   pump(now);
 }
 
@@ -145,56 +145,63 @@ bool Conn::deliver(const assoc::Delivery& d) {
   return true;  // the application closed its end: Linux discards data for a closed socket
 }
 
-// Hands buffered TCP bytes to the association. Returns true when everything
-// buffered was consumed (so reading TCP may continue).
-bool Conn::feed_assoc(Instant now) {
-  if (rx_head_ == rx_tail_) return true;
-  size_t avail = rx_tail_ - rx_head_;
-  size_t used = assoc_.receive(wire::Bytes(rx_.data() + rx_head_, avail), now, *this);
-  rx_head_ += used;
-  if (rx_head_ == rx_tail_) rx_head_ = rx_tail_ = 0;
+// Reactor-thread buffers shared by every Conn: an idle association then holds
+// no receive or scratch memory of its own (the idle-RSS figure).
+std::vector<uint8_t>& Conn::shared_rx() {
+  static auto* b = new std::vector<uint8_t>(kRxCapacity);
+  return *b;
+}
+
+std::vector<uint8_t>& Conn::shared_scratch() {
+  static auto* b = new std::vector<uint8_t>(kPairMessageMax);
+  return *b;
+}
+
+// Hands bytes to the association; returns how many it consumed and records
+// whether the application refused a delivery (then reading TCP pauses).
+size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
+  size_t used = len ? assoc_.receive(wire::Bytes(data, len), now, *this) : 0;
   bool refused = pair_out_ != nullptr || !backlog_.empty();
   if (refused != inbound_paused_) {
     inbound_paused_ = refused;
     assoc_.set_inbound_paused(refused, now);
   }
-  return !refused;
+  return used;
 }
 
 void Conn::read_tcp(Instant now) {
-  if (rx_.size() < kRxCapacity) rx_.resize(kRxCapacity);
-  int round = 0;
-  for (; !tcp_eof_ && !finished_; ++round) {
+  std::vector<uint8_t>& buf = shared_rx();
+  for (int round = 0; !finished_; ++round) {
     if (round == 16) {
       continue_later(&Conn::read_tcp);  // fairness; the poll may not fire again
       break;
     }
-    if (!feed_assoc(now)) break;  // the application is not keeping up: stop reading TCP
-    if (rx_head_ > 0 && rx_head_ == rx_tail_) rx_head_ = rx_tail_ = 0;
-    if (rx_head_ > kRxCapacity / 2) {
-      std::memmove(rx_.data(), rx_.data() + rx_head_, rx_tail_ - rx_head_);
-      rx_tail_ -= rx_head_;
-      rx_head_ = 0;
+    // Leftover bytes (a partial chunk, or what a slow application refused) go first.
+    size_t lead = rx_.size();
+    if (lead) std::memcpy(buf.data(), rx_.data(), lead);
+    rx_.clear();
+    ssize_t n = 0;
+    if (!tcp_eof_ && !inbound_paused_ && lead < buf.size()) {
+      n = sys::recv(tcp_, buf.data() + lead, buf.size() - lead, MSG_DONTWAIT);
+    } else if (!inbound_paused_) {
+      n = -1;
+      errno = EAGAIN;
     }
-    if (rx_tail_ == rx_.size()) break;
-    ssize_t n = sys::recv(tcp_, rx_.data() + rx_tail_, rx_.size() - rx_tail_, MSG_DONTWAIT);
-    if (n > 0) {
-      SCTPMAP_LOG(kDebug, "assoc %d: read %zd bytes from TCP", sock_->assoc_id, n);
-      rx_tail_ += static_cast<size_t>(n);
-      continue;
-    }
-    if (n == 0) {
-      if (feed_assoc(now)) {
-        tcp_eof_ = true;
-        assoc_.on_eof(now);
-      }
+    int err = n < 0 ? errno : 0;
+    size_t total = lead + static_cast<size_t>(n > 0 ? n : 0);
+    size_t used = feed(buf.data(), total, now);
+    if (used < total) rx_.assign(buf.data() + used, buf.data() + total);
+    if (rx_.empty() && rx_.capacity() > 65536) std::vector<uint8_t>().swap(rx_);
+    if (n > 0 && !inbound_paused_) continue;
+    if (n == 0 && !tcp_eof_) tcp_eof_ = true;
+    if (n < 0 && err != EAGAIN && err != EINTR) {
+      assoc_.on_transport_error(err == ECONNRESET || err == EPIPE, now);
       break;
     }
-    if (errno == EAGAIN || errno == EINTR) {
-      feed_assoc(now);
-      break;
+    if (tcp_eof_ && !eof_reported_ && (rx_.empty() || !inbound_paused_)) {
+      eof_reported_ = true;  // every whole chunk before the FIN has been taken
+      assoc_.on_eof(now);
     }
-    assoc_.on_transport_error(errno == ECONNRESET || errno == EPIPE, now);
     break;
   }
   pump(now);
@@ -203,7 +210,7 @@ void Conn::read_tcp(Instant now) {
 
 void Conn::read_pair(Instant now) {
   if (!up_ || finished_) return;
-  if (scratch_.size() < kPairMessageMax) scratch_.resize(kPairMessageMax);
+  std::vector<uint8_t>& scratch = shared_scratch();
   for (int round = 0;; ++round) {
     if (round == 256) {
       continue_later(&Conn::read_pair);
@@ -221,7 +228,7 @@ void Conn::read_pair(Instant now) {
     }
     if (pair_eof_ || assoc_.pending_tx().size() > kTxHighWater) break;
     ToEngine h;
-    iovec iov[2] = {{&h, sizeof h}, {scratch_.data(), scratch_.size()}};
+    iovec iov[2] = {{&h, sizeof h}, {scratch.data(), scratch.size()}};
     msghdr m{};
     m.msg_iov = iov;
     m.msg_iovlen = 2;
@@ -248,7 +255,7 @@ void Conn::read_pair(Instant now) {
     msg.ppid = ntohl(h.ppid);
     msg.flags = h.flags;
     msg.context = h.context;
-    msg.payload.assign(scratch_.data(), scratch_.data() + len);
+    msg.payload.assign(scratch.data(), scratch.data() + len);
     if (h.flags & SCTP_ABORT) {
       abort_local();
       return;
@@ -357,7 +364,7 @@ void Conn::report() const {
               "assoc %d: state %d, %u un-ACKed (%zu bytes), %zu bytes unwritten, held %d, rx %zu bytes, "
               "paused %d, pair_out %d, tcp_out %d, backlog %zu, pair_eof %d, tcp_eof %d, taken %u acked %u",
               sock_->assoc_id, static_cast<int>(assoc_.state()), assoc_.unacked_count(), assoc_.unacked_bytes(),
-              assoc_.pending_tx().size(), held_.has_value(), rx_tail_ - rx_head_, inbound_paused_,
+              assoc_.pending_tx().size(), held_.has_value(), rx_.size(), inbound_paused_,
               pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, sock_->taken(), acked_);
 }
 

@@ -56,7 +56,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void start_association(Instant now);
   void read_tcp(Instant now);
   void read_pair(Instant now);
-  bool feed_assoc(Instant now);
+  size_t feed(const uint8_t* data, size_t len, Instant now);
+  static std::vector<uint8_t>& shared_rx();
+  static std::vector<uint8_t>& shared_scratch();
   void pump(Instant now);
   void flush_tx(Instant now);
   void handle_events(Instant now);
@@ -92,10 +94,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   uint64_t timer_token_ = 0;
   std::optional<Instant> timer_at_;
 
-  std::vector<uint8_t> rx_;
-  size_t rx_head_ = 0, rx_tail_ = 0;
+  std::vector<uint8_t> rx_;  // received bytes not consumed yet (a partial chunk, or refused)
   bool inbound_paused_ = false;
   bool tcp_eof_ = false;
+  bool eof_reported_ = false;
   bool connecting_ = false;
   bool up_ = false;
   bool finished_ = false;
@@ -108,7 +110,6 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   std::optional<assoc::Message> held_;  // read from the pair, waiting for send-buffer room
   std::deque<std::vector<uint8_t>> backlog_;  // whole pair messages for the app, in order
   uint32_t acked_ = 0;
-  std::vector<uint8_t> scratch_;
 };
 
 }  // namespace sctpmap::socket

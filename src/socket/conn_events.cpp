@@ -193,10 +193,10 @@ void Conn::fail_unsent_from_pair() {
   if (held_) fail(*held_);
   held_.reset();
   if (!up_ || pair_eof_) return;
-  if (scratch_.size() < 65536 + sizeof(ToEngine)) scratch_.resize(65536 + sizeof(ToEngine));
+  std::vector<uint8_t>& scratch = shared_scratch();
   for (;;) {
     ToEngine h;
-    iovec iov[2] = {{&h, sizeof h}, {scratch_.data(), scratch_.size()}};
+    iovec iov[2] = {{&h, sizeof h}, {scratch.data(), scratch.size()}};
     msghdr m{};
     m.msg_iov = iov;
     m.msg_iovlen = 2;
@@ -209,7 +209,7 @@ void Conn::fail_unsent_from_pair() {
     msg.ppid = ntohl(h.ppid);
     msg.flags = h.flags;
     msg.context = h.context;
-    msg.payload.assign(scratch_.data(), scratch_.data() + (static_cast<size_t>(n) - sizeof h));
+    msg.payload.assign(scratch.data(), scratch.data() + (static_cast<size_t>(n) - sizeof h));
     fail(msg);
   }
 }
