@@ -303,6 +303,7 @@ void Conn::pump(Instant now) {
       sys::shutdown(tcp_, SHUT_WR);
       fin_sent_ = true;
       assoc_.fin_sent(now);
+      guard_token_ = reactor_.schedule(now + 5 * assoc_.config().rto_max, &guard_port_);
       continue;
     }
     break;

@@ -47,6 +47,17 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
     void on_ready(int, uint32_t revents) override { (conn->*fn)(revents); }
   };
 
+  // Linux's T5 shutdown guard: a peer that never answers our FIN with its own
+  // is reset after 5 x RTO.Max (RFC 9260 section 9.2).
+  struct GuardPort final : engine::TimerHandler {
+    Conn* conn;
+    explicit GuardPort(Conn* c) : conn(c) {}
+    void on_timer(Instant) override {
+      conn->guard_token_ = 0;
+      conn->abort_local();
+    }
+  };
+
   ~Conn() = default;
   void on_tcp_in(uint32_t revents);
   void on_tcp_out(uint32_t revents);
@@ -92,6 +103,8 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   engine::Watch* pair_in_ = nullptr;
   engine::Watch* pair_out_ = nullptr;
   uint64_t timer_token_ = 0;
+  GuardPort guard_port_{this};
+  uint64_t guard_token_ = 0;
   std::optional<Instant> timer_at_;
 
   std::vector<uint8_t> rx_;  // received bytes not consumed yet (a partial chunk, or refused)

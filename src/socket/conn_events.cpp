@@ -8,6 +8,7 @@
 #include "common/log.hpp"
 #include "common/sys.hpp"
 #include "socket/conn.hpp"
+#include "socket/engine_fds.hpp"
 #include "socket/listener.hpp"
 #include "socket/notify.hpp"
 
@@ -160,7 +161,7 @@ bool Conn::flush_backlog() {
   }
   if (finished_ && !deleting_) {
     deleting_ = true;
-    sys::close(pair_);
+    close_owned(pair_);
     sock_->engine_fd_closed = true;
     reactor_.post([this] { delete this; });
   }
@@ -224,15 +225,16 @@ void Conn::finish() {
     *w = nullptr;
   }
   if (timer_token_) reactor_.cancel_timer(timer_token_);
-  timer_token_ = 0;
+  if (guard_token_) reactor_.cancel_timer(guard_token_);
+  timer_token_ = guard_token_ = 0;
   if (reset_on_close_) {
     linger lg{1, 0};
     sys::setsockopt(tcp_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   }
-  sys::close(tcp_);
+  close_owned(tcp_);
   sock_->conn = nullptr;
   if (listener_ && sock_->accept_app_fd >= 0) {  // died before COMM_UP: nobody will accept it
-    sys::close(sock_->accept_app_fd);
+    close_owned(sock_->accept_app_fd);
     sock_->accept_app_fd = -1;
   }
   flush_backlog();  // closes the pair and deletes this once the application has everything

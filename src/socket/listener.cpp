@@ -9,6 +9,7 @@
 #include "common/log.hpp"
 #include "common/sys.hpp"
 #include "socket/conn.hpp"
+#include "socket/engine_fds.hpp"
 
 namespace sctpmap::socket {
 namespace {
@@ -81,12 +82,15 @@ void Listener::accept_all() {
         SCTPMAP_LOG(kWarn, "accept on listening socket failed: %s", strerror(errno));
       return;
     }
+    own_fd(fd);
     int sv[2];
     if (sys::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
       SCTPMAP_LOG(kWarn, "socketpair for an accepted association failed: %s", strerror(errno));
-      sys::close(fd);
+      close_owned(fd);
       continue;
     }
+    own_fd(sv[0]);
+    own_fd(sv[1]);
     auto child = Socket::make_accepted(*sock_, sv[0], sv[1]);
     auto* c = new Conn(child, fd, false, sock_);
     c->begin();
@@ -128,7 +132,7 @@ void Listener::flush() {
       return;
     }
     // The fd now lives in the message; ours is no longer needed.
-    sys::close(s->accept_app_fd);
+    close_owned(s->accept_app_fd);
     s->accept_app_fd = -1;
     ready_.pop_front();
   }
@@ -141,15 +145,15 @@ void Listener::close_all() {
   reactor_.cancel(pair_in_);
   reactor_.cancel(pair_out_);
   tcp_in_ = pair_in_ = pair_out_ = nullptr;
-  sys::close(tcp_);
+  close_owned(tcp_);
   // Associations that reached COMM_UP but were never handed over: closing
   // their application end makes their Conn shut them down gracefully.
   for (auto& s : ready_) {
-    sys::close(s->accept_app_fd);
+    close_owned(s->accept_app_fd);
     s->accept_app_fd = -1;
   }
   ready_.clear();
-  sys::close(pair_);
+  close_owned(pair_);
   sock_->engine_fd_closed = true;
   sock_->listener = nullptr;
   reactor_.post([this] { delete this; });

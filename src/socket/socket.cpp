@@ -13,6 +13,7 @@
 #include "common/sys.hpp"
 #include "engine/reactor.hpp"
 #include "socket/conn.hpp"
+#include "socket/engine_fds.hpp"
 #include "socket/listener.hpp"
 
 namespace sctpmap::socket {
@@ -83,6 +84,7 @@ int Socket::create(int domain, int type, int type_flags, std::shared_ptr<Socket>
   if (sys::socketpair(AF_UNIX, SOCK_SEQPACKET | cloexec, 0, sv) < 0) return -errno;
   // The engine's end must never leak into exec()ed programs.
   sys::fcntl(sv[1], F_SETFD, FD_CLOEXEC);
+  own_fd(sv[1]);
   if (type_flags & SOCK_NONBLOCK) sys::fcntl(sv[0], F_SETFL, O_NONBLOCK | O_RDWR);
   size_pair(sv[0]);
   size_pair(sv[1]);
@@ -105,6 +107,7 @@ int Socket::ensure_tcp_socket() {
   if (tcp_fd >= 0) return 0;
   int fd = sys::socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) return -errno;
+  own_fd(fd);
   int on = 1;
   if (opts.reuseaddr) sys::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   tcp_fd = fd;
@@ -287,7 +290,7 @@ void Socket::on_last_close() {
     tcp = tcp_fd;
     tcp_fd = -1;
   }
-  if (tcp >= 0) sys::close(tcp);
+  if (tcp >= 0) close_owned(tcp);
   if (fork_generation != socket::fork_generation()) return;
   auto self = shared_from_this();
   engine::Reactor::instance().post([self, abort] {
@@ -298,7 +301,7 @@ void Socket::on_last_close() {
     if (self->listener) return;  // the listener sees EOF too
     if (!self->engine_fd_closed) {
       self->engine_fd_closed = true;
-      sys::close(self->engine_fd);
+      close_owned(self->engine_fd);
     }
   });
 }
