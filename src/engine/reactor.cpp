@@ -22,6 +22,7 @@ struct Watch {
   bool multishot = false;
   bool active = false;     // a poll request is in the kernel
   bool cancelled = false;  // owner gave it up; freed at its final completion
+  bool firing = false;     // a one-shot watch's handler is running; freed after it
 };
 
 namespace {
@@ -167,6 +168,7 @@ Watch* Reactor::watch(int fd, uint32_t events, FdHandler* handler, bool multisho
 void Reactor::cancel(Watch* w) {
   if (!w) return;
   w->handler = nullptr;
+  if (w->firing) return;  // handle_cqe frees it when the handler returns
   if (!w->active) {
     delete w;
     return;
@@ -205,6 +207,13 @@ void Reactor::handle_cqe(io_uring_cqe* cqe) {
   if (!more && w->multishot && res >= 0) submit_poll(w);
   uint32_t revents = res < 0 ? POLLERR : static_cast<uint32_t>(res);
   int fd = w->fd;
+  if (!w->multishot && !more) {
+    // A one-shot watch is done once it fired: free it after its handler.
+    w->firing = true;
+    if (w->handler) w->handler->on_ready(fd, revents);
+    delete w;
+    return;
+  }
   if (w->handler) w->handler->on_ready(fd, revents);  // may cancel `w`
 }
 

@@ -59,6 +59,8 @@ class Reactor {
   bool on_reactor_thread() const { return std::this_thread::get_id() == thread_id_; }
 
   // Reactor thread only.
+  // A one-shot watch is freed after its handler ran: drop the pointer there.
+  // A multishot watch lives until cancel().
   Watch* watch(int fd, uint32_t events, FdHandler* handler, bool multishot);
   void cancel(Watch* w);  // handler is never called again; `w` becomes invalid
   uint64_t schedule(Instant when, TimerHandler* handler);
