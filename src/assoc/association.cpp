@@ -113,8 +113,14 @@ void Association::consume_tx(size_t n) { tx_.consume(n); }
 bool Association::wants_fin() const {
   switch (state_) {
     case State::kShutdownPending:  // RFC 9260 9.2: all outstanding DATA acknowledged
+      // With our SHUTDOWN chunk out we keep ACKing until the peer has closed
+      // (or is shutting down itself, when both started at once).
+      if (ext_) return unacked_.empty() && tx_.empty() && (peer_fin_ || peer_shutdown_chunk_);
       return unacked_.empty() && tx_.empty();
-    case State::kPeerShutdown:  // the peer can no longer ACK: flush and close
+    case State::kPeerShutdown:
+      // Extension: the peer still ACKs, so wait for our DATA to be taken
+      // (SCTP's SHUTDOWN-RECEIVED). Draft peer's FIN: it can no longer ACK.
+      if (ext_ && !peer_fin_) return unacked_.empty() && tx_.empty();
       return tx_.empty();
     default:
       return false;

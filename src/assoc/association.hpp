@@ -131,6 +131,8 @@ class Association {
   Step on_data(const wire::Data& d, DeliverySink& sink);
   Step on_ack(const wire::Ack& a);
   Step on_capability(const wire::Capability& c, Instant now);
+  void on_shutdown_chunk();
+  void maybe_send_shutdown();  // extension mode: SHUTDOWN once all our DATA is ACKed
   void on_heartbeat_ack(wire::Bytes info, Instant now);
   void comm_up(uint16_t outbound, uint16_t inbound, Instant now);
 
@@ -148,6 +150,13 @@ class Association {
   wire::Capability announced_;  // stream counts fixed at start()
   State state_ = State::kClosed;
   bool shutdown_requested_ = false;  // shutdown() before CommUp: drain once up
+  // Extension mode (the peer sent CAPABILITY, we are not strict): SCTP's
+  // SHUTDOWN travels as our SHUTDOWN chunk, so both sides keep ACKing until
+  // the FINs (docs/PROTOCOL.md, "Shutdown and abort").
+  bool ext_ = false;
+  bool shutdown_chunk_sent_ = false;
+  bool peer_shutdown_chunk_ = false;
+  bool peer_fin_ = false;
   bool inbound_paused_ = false;
   uint16_t error_count_ = 0;
   uint16_t out_streams_ = 0;

@@ -18,6 +18,7 @@ void Association::shutdown(Instant now) {
   saw(now);
   if (state_ == State::kEstablished) {
     state_ = State::kShutdownPending;
+    maybe_send_shutdown();
   } else if (state_ == State::kClosed || state_ == State::kInitSent) {
     shutdown_requested_ = true;  // comm_up() moves straight to kShutdownPending
   }
@@ -25,12 +26,33 @@ void Association::shutdown(Instant now) {
 
 void Association::fin_sent(Instant now) {
   saw(now);
-  if (state_ == State::kShutdownPending) {
-    state_ = State::kShutdownSent;
-    hb_.disarm();  // heartbeats can no longer be written
-  } else if (state_ == State::kPeerShutdown) {
-    finish(ShutdownComplete{});
+  if (state_ != State::kShutdownPending && state_ != State::kPeerShutdown) return;
+  if (peer_fin_) {
+    finish(ShutdownComplete{});  // both directions are closed now
+    return;
   }
+  state_ = State::kShutdownSent;
+  hb_.disarm();  // heartbeats can no longer be written
+}
+
+void Association::maybe_send_shutdown() {
+  if (!ext_ || state_ != State::kShutdownPending || shutdown_chunk_sent_ || !unacked_.empty()) return;
+  wire::encode_shutdown(tx_.out());
+  shutdown_chunk_sent_ = true;
+}
+
+// The peer's SHUTDOWN chunk (extension mode): it sends no more DATA but still
+// reads and ACKs ours; we FIN once all of ours is ACKed (wants_fin).
+void Association::on_shutdown_chunk() {
+  if (!ext_ || peer_shutdown_chunk_) return;
+  peer_shutdown_chunk_ = true;
+  if (state_ == State::kEstablished) {
+    state_ = State::kPeerShutdown;
+    hb_.disarm();
+  }
+  // Linux reports SCTP_SHUTDOWN_EVENT when the peer's SHUTDOWN arrives, also
+  // in SHUTDOWN-PENDING; not once its own SHUTDOWN is out (both closing at once).
+  if (state_ == State::kPeerShutdown || !shutdown_chunk_sent_) events_.push_back(PeerShutdown{});
 }
 
 void Association::on_eof(Instant now) {
@@ -42,6 +64,18 @@ void Association::on_eof(Instant now) {
       break;
     case State::kEstablished:
     case State::kShutdownPending:
+    case State::kPeerShutdown:
+      // A peer that has not taken all our messages cannot ACK them any more:
+      // it closed (or its process died, which its kernel turns into a FIN
+      // once our engine had drained its socket) without taking them. Linux
+      // SCTP aborts on a close with unread data; so do we, and SEND_FAILED
+      // hands the messages back (docs/PROTOCOL.md, "Shutdown and abort").
+      if (!unacked_.empty()) {
+        fail(LossReason::kPeerClosedUnacked);
+        break;
+      }
+      peer_fin_ = true;
+      if (state_ == State::kPeerShutdown || shutdown_chunk_sent_) break;  // already reported
       // Linux reports SCTP_SHUTDOWN_EVENT when the peer's SHUTDOWN arrives, also
       // while our own shutdown is pending. The peer can no longer answer
       // heartbeats, so stop sending them.
@@ -52,7 +86,6 @@ void Association::on_eof(Instant now) {
     case State::kShutdownSent:
       finish(ShutdownComplete{});
       break;
-    case State::kPeerShutdown:
     case State::kDone:
       break;
   }

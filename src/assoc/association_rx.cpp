@@ -63,6 +63,10 @@ Association::Step Association::on_chunk(const wire::Chunk& chunk, Instant now, D
     return Step::kNext;
   }
   if (const auto* c = std::get_if<wire::Capability>(&chunk)) return on_capability(*c, now);
+  if (std::holds_alternative<wire::Shutdown>(chunk)) {
+    on_shutdown_chunk();
+    return Step::kNext;
+  }
   return Step::kNext;  // wire::Skipped: an extension we do not know (0x80..0xBF)
 }
 
@@ -93,6 +97,7 @@ Association::Step Association::on_ack(const wire::Ack& a) {
   // RFC 9260 8.1/8.2: an acknowledgement of outstanding DATA clears the error
   // counters.
   error_count_ = 0;
+  maybe_send_shutdown();
   return Step::kNext;
 }
 
@@ -110,6 +115,7 @@ Association::Step Association::on_capability(const wire::Capability& c, Instant 
   }
   // RFC 9260 5.1.1: each direction uses the smaller of the sender's outbound
   // count and the receiver's maximum inbound count.
+  ext_ = !config_.strict_draft;
   comm_up(std::min(announced_.outbound_streams, c.max_inbound_streams),
           std::min(announced_.max_inbound_streams, c.outbound_streams), now);
   return Step::kNext;
@@ -132,7 +138,10 @@ void Association::comm_up(uint16_t outbound, uint16_t inbound, Instant now) {
   events_.push_back(CommUp{outbound, inbound});
   if (config_.hb_enabled) hb_.arm(now, config_.hb_interval);
   // shutdown() came while connecting: start draining right away.
-  if (shutdown_requested_) state_ = State::kShutdownPending;
+  if (shutdown_requested_) {
+    state_ = State::kShutdownPending;
+    maybe_send_shutdown();
+  }
 }
 
 }  // namespace sctpmap::assoc

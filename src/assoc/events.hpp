@@ -31,6 +31,7 @@ enum class LossReason : uint8_t {
   kProtocolError,     // malformed input; see `error`
   kTransportError,    // other socket error (see errno in the engine's log)
   kLocalAbort,        // abort(): the application aborted (SO_LINGER {1,0}, SCTP_ABORT)
+  kPeerClosedUnacked, // FIN while our messages were un-ACKed: the peer closed without taking them
 };
 
 struct CommLost {

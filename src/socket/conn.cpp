@@ -188,6 +188,7 @@ void Conn::read_tcp(Instant now) {
       errno = EAGAIN;
     }
     int err = n < 0 ? errno : 0;
+    SCTPMAP_LOG(kDebug, "assoc %d: tcp recv %zd (%s), lead %zu, paused %d", sock_->assoc_id, n, n < 0 ? strerror(err) : "", lead, inbound_paused_);
     size_t total = lead + static_cast<size_t>(n > 0 ? n : 0);
     size_t used = feed(buf.data(), total, now);
     if (used < total) rx_.assign(buf.data() + used, buf.data() + total);

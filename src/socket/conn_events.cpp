@@ -33,6 +33,7 @@ const char* loss_name(assoc::LossReason r) {
     case assoc::LossReason::kProtocolError: return "protocol error";
     case assoc::LossReason::kTransportError: return "transport error";
     case assoc::LossReason::kLocalAbort: return "aborted locally";
+    case assoc::LossReason::kPeerClosedUnacked: return "peer closed with our messages un-ACKed";
   }
   return "?";
 }
@@ -157,6 +158,7 @@ bool Conn::flush_backlog() {
       arm_pair_out();
       return false;
     }
+    if (n < 0) SCTPMAP_LOG(kWarn, "assoc %d: notification to the application dropped: %s", sock_->assoc_id, strerror(errno));
     backlog_.pop_front();  // sent, or the application has gone: drop
   }
   if (finished_ && !deleting_) {

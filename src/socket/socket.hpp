@@ -83,18 +83,16 @@ class Socket : public std::enable_shared_from_this<Socket> {
   Socket(int domain, int type, int engine_fd);
   void note_taken();
   int ensure_tcp_socket();
-  ssize_t deliver_partial(msghdr* msg, int flags);
-  ssize_t finish_recv(msghdr* msg, const ToApp& hdr, size_t got, size_t payload_cap, int flags);
+  ssize_t finish_recv(msghdr* msg, const ToApp& hdr, size_t len, bool last, int flags);
   int wait_connected(int fd);
 
   std::atomic<EventMask> events_{0};
   std::atomic<uint32_t> taken_{0};
   std::atomic<bool> ack_scheduled_{false};
 
-  // A message the application read only part of (SCTP keeps the rest for the
-  // next read, without MSG_EOR on the partial ones). Under mu.
-  ToApp partial_hdr_{};
-  std::vector<uint8_t> partial_;
+  // How much of the pair's front message the application has read already
+  // (SCTP partial reads). Under rx_mu_, held across the peek and the take.
+  std::mutex rx_mu_;
   size_t partial_off_ = 0;
 
   friend int set_events_option(Socket&, int, const void*, socklen_t);

@@ -150,43 +150,38 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   return n - static_cast<ssize_t>(sizeof h);
 }
 
-ssize_t Socket::deliver_partial(msghdr* msg, int flags) {
-  size_t left = partial_.size() - partial_off_;
-  size_t cap = iov_total(msg);
-  size_t n = std::min(left, cap);
-  scatter(msg, partial_.data() + partial_off_, n);
-  msg->msg_controllen = 0;
-  msg->msg_flags = partial_hdr_.kind == ToAppKind::kNotification ? MSG_NOTIFICATION : 0;
-  if (flags & MSG_PEEK) return static_cast<ssize_t>(n);
-  partial_off_ += n;
-  if (partial_off_ == partial_.size()) {
-    msg->msg_flags |= MSG_EOR;
-    bool data = partial_hdr_.kind == ToAppKind::kData;
-    partial_.clear();
-    partial_off_ = 0;
-    if (data) note_taken();
-  }
-  return static_cast<ssize_t>(n);
-}
-
+// Reads the front message. A message is taken out of the pair only once it
+// has been read completely, so POLLIN stays exact across partial reads: a
+// buffer that can hold any message reads it in one call; a smaller one peeks
+// first and consumes only with the last piece (SCTP's partial reads: pieces
+// without MSG_EOR, ancillary data with each).
 ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
   if (msg->msg_iovlen > kMaxIov - 2) return -EMSGSIZE;
   {
     std::lock_guard lock(mu);
     if (phase == Phase::kFresh || phase == Phase::kListening) return -ENOTCONN;
-    if (!partial_.empty()) return deliver_partial(msg, flags);
   }
+  const size_t cap = iov_total(msg);
+  const bool peek = flags & MSG_PEEK;
+  // The offset into the front message is shared by every reader of the socket.
+  std::lock_guard rx_lock(rx_mu_);
+  const size_t off = partial_off_;
+  // Largest pair message: a SEND_FAILED notification carrying a maximal message.
+  const bool small = off > 0 || cap < wire::kMaxDraftMessage + sizeof(sctp_send_failed_event);
   if (t_overflow.size() < 65536 + 4096) t_overflow.resize(65536 + 4096);
   ToApp h;
   iovec iov[kMaxIov];
-  iov[0] = {&h, sizeof h};
-  for (size_t i = 0; i < msg->msg_iovlen; ++i) iov[i + 1] = msg->msg_iov[i];
-  iov[msg->msg_iovlen + 1] = {t_overflow.data(), t_overflow.size()};
+  size_t n_iov = 0;
+  iov[n_iov++] = {&h, sizeof h};
+  if (off == 0) {
+    for (size_t i = 0; i < msg->msg_iovlen; ++i) iov[n_iov++] = msg->msg_iov[i];
+  }
+  iov[n_iov++] = {t_overflow.data(), t_overflow.size()};
   msghdr m{};
   m.msg_iov = iov;
-  m.msg_iovlen = msg->msg_iovlen + 2;
-  ssize_t n = sys::recvmsg(fd, &m, flags & (MSG_DONTWAIT | MSG_PEEK));
+  m.msg_iovlen = n_iov;
+  ssize_t n = sys::recvmsg(fd, &m, (flags & MSG_DONTWAIT) | ((small || peek) ? MSG_PEEK : 0));
   if (n < 0) return -errno;
   if (n == 0) {
     std::lock_guard lock(mu);
@@ -196,10 +191,22 @@ ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
     msg->msg_flags = 0;
     return err ? -err : 0;
   }
-  return finish_recv(msg, h, static_cast<size_t>(n) - sizeof h, iov_total(msg), flags);
+  const size_t got = static_cast<size_t>(n) - sizeof h;
+  size_t len = std::min(cap, got - off);
+  if (off > 0) scatter(msg, t_overflow.data() + off, len);
+  const bool last = off + len == got;
+  if (small && !peek) {
+    if (last) {
+      sys::recv(fd, nullptr, 0, MSG_DONTWAIT);  // now take it out of the pair
+      partial_off_ = 0;
+    } else {
+      partial_off_ = off + len;
+    }
+  }
+  return finish_recv(msg, h, len, last, flags);
 }
 
-ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t got, size_t cap, int flags) {
+ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, int flags) {
   const bool notification = h.kind == ToAppKind::kNotification;
   msg->msg_flags = notification ? MSG_NOTIFICATION : 0;
   size_t used = 0;
@@ -239,19 +246,11 @@ ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t got, size_t cap,
     std::memcpy(msg->msg_name, &peer, std::min(msg->msg_namelen, l));
     msg->msg_namelen = l;
   }
-  if (got <= cap) {
+  if (last) {
     msg->msg_flags |= MSG_EOR;
     if (!notification && !(flags & MSG_PEEK)) note_taken();
-    return static_cast<ssize_t>(got);
   }
-  // SCTP keeps the rest of a message for the next read (no MSG_EOR now).
-  if (!(flags & MSG_PEEK)) {
-    std::lock_guard lock(mu);
-    partial_hdr_ = h;
-    partial_.assign(t_overflow.data(), t_overflow.data() + (got - cap));
-    partial_off_ = 0;
-  }
-  return static_cast<ssize_t>(cap);
+  return static_cast<ssize_t>(len);
 }
 
 }  // namespace sctpmap::socket

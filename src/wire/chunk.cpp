@@ -19,6 +19,8 @@ const char* to_string(Error e) {
       return "HEARTBEAT without exactly one valid Heartbeat Info parameter";
     case Error::kBadCapability:
       return "malformed or unexpected CAPABILITY chunk";
+    case Error::kBadShutdown:
+      return "SHUTDOWN chunk with a value";
     case Error::kNoInit:
       return "first chunk is not INIT";
     case Error::kSecondInit:

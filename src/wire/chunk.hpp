@@ -20,6 +20,7 @@ enum class ChunkType : uint8_t {
   kHeartbeat = 4,
   kHeartbeatAck = 5,
   kCapability = 0x80,  // ours: sent right after INIT when INIT carries kInitCapabilityFollows
+  kShutdown = 0x81,    // ours: SCTP's SHUTDOWN (RFC 9260 9.2), only to a peer that sent CAPABILITY
 };
 
 inline constexpr size_t kChunkHeaderSize = 4;
@@ -94,12 +95,16 @@ struct Capability {
   uint32_t features = 0;
 };
 
+// Ours (type 0x81, Length 4): the sender will send no more DATA; it keeps
+// reading and ACKing until the peer's FIN, then FINs itself.
+struct Shutdown {};
+
 // An extension chunk (types 0x80..0xBF) this implementation does not know: skipped.
 struct Skipped {
   uint8_t type = 0;
 };
 
-using Chunk = std::variant<Init, Data, Ack, Heartbeat, HeartbeatAck, Capability, Skipped>;
+using Chunk = std::variant<Init, Data, Ack, Heartbeat, HeartbeatAck, Capability, Shutdown, Skipped>;
 
 enum class Error : uint8_t {
   kBadLength,         // Length < 4, or beyond what the type allows
@@ -108,6 +113,7 @@ enum class Error : uint8_t {
   kBadAckLength,      // ACK length not 4/8, or not matching the INIT flags
   kBadHeartbeat,      // no Heartbeat Info parameter, or its length overruns the chunk
   kBadCapability,     // capability chunk malformed
+  kBadShutdown,       // SHUTDOWN with a value, or from a peer that sent no CAPABILITY
   kNoInit,            // a chunk before INIT
   kSecondInit,        // INIT seen twice
   kTsnOutOfSequence,  // DATA TSN not the next expected one

@@ -78,6 +78,7 @@ TypeClass classify(uint8_t type) {
     case static_cast<uint8_t>(ChunkType::kHeartbeat):
     case static_cast<uint8_t>(ChunkType::kHeartbeatAck):
     case static_cast<uint8_t>(ChunkType::kCapability):
+    case static_cast<uint8_t>(ChunkType::kShutdown):
       return TypeClass::kKnown;
     default:
       return (type & 0xC0) == 0x80 ? TypeClass::kExtension : TypeClass::kBad;
@@ -108,6 +109,9 @@ std::optional<Error> check_header(uint8_t type, size_t length, const DecodeConte
       break;
     case ChunkType::kCapability:
       if (length < kMinCapabilityLength) return Error::kBadCapability;
+      break;
+    case ChunkType::kShutdown:
+      if (length != kChunkHeaderSize) return Error::kBadShutdown;
       break;
   }
   return std::nullopt;
@@ -210,6 +214,8 @@ Result<Chunk, Error> decode_value(uint8_t type, uint8_t flags, Bytes value, cons
     }
     case ChunkType::kCapability:
       return decode_capability(value);
+    case ChunkType::kShutdown:
+      return Chunk{Shutdown{}};
   }
   return unexpected(Error::kBadType);  // classify() already excluded this
 }
@@ -280,6 +286,8 @@ void encode_ack(Buffer& out, bool with_tsn, uint32_t cum_tsn) {
 void encode_heartbeat(Buffer& out, Bytes info) { encode_heartbeat_chunk(out, ChunkType::kHeartbeat, info); }
 
 void encode_heartbeat_ack(Buffer& out, Bytes info) { encode_heartbeat_chunk(out, ChunkType::kHeartbeatAck, info); }
+
+void encode_shutdown(Buffer& out) { put_header(out, ChunkType::kShutdown, 0, kChunkHeaderSize); }
 
 void encode_capability(Buffer& out, const Capability& cap) {
   put_header(out, ChunkType::kCapability, 0, kChunkHeaderSize + 2 * kCapParamLength);

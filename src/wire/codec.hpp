@@ -40,5 +40,6 @@ void encode_ack(Buffer& out, bool with_tsn, uint32_t cum_tsn);
 void encode_heartbeat(Buffer& out, Bytes info);
 void encode_heartbeat_ack(Buffer& out, Bytes info);
 void encode_capability(Buffer& out, const Capability& cap);
+void encode_shutdown(Buffer& out);
 
 }  // namespace sctpmap::wire

@@ -45,6 +45,11 @@ Decoded ChunkReader::next(Bytes bytes) {
   if (auto error = check_order(bytes[0], init_seen_, capability_pending_)) return failed(*error);
   Decoded d = decode_chunk(bytes, ctx_);
   if (d.status != Decoded::Status::kChunk) return d;
+  // Our SHUTDOWN means something only to a peer that speaks our extensions;
+  // from any other peer 0x81 is just an unknown extension: skipped.
+  if (std::holds_alternative<Shutdown>(d.chunk) && (peer_flags_ & kInitCapabilityFollows) == 0) {
+    d.chunk = Skipped{static_cast<uint8_t>(ChunkType::kShutdown)};
+  }
   // All checks come before any member changes, so a failure leaves no trace.
   if (auto* data = std::get_if<Data>(&d.chunk)) {
     if (data->has_tsn && data->tsn != next_tsn_) return failed(Error::kTsnOutOfSequence);

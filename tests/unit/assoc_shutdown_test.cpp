@@ -14,8 +14,35 @@ using std::chrono::seconds;
 
 constexpr uint8_t kAck = 3;
 
-TEST(AssocShutdown, FinOnlyAfterAllDataAcked) {
+// Extension mode (both sides sent CAPABILITY): a's SHUTDOWN chunk goes out
+// when the last ACK arrives; b, with nothing of its own outstanding, FINs on
+// it; a FINs on b's FIN. With 10 ms latency: ACK +10, b's FIN +20, a's FIN
+// +30 after b took the last message.
+TEST(AssocShutdown, FinOnlyAfterAllDataAckedExtension) {
   Harness h(Config{});
+  h.latency = milliseconds(10);
+  h.b().take_every = milliseconds(100);
+  h.start();
+  h.run_for(milliseconds(50));
+  for (uint32_t i = 0; i < 5; ++i) ASSERT_TRUE(h.a().assoc.send(make_message(64, 0, 0, i), h.now).ok());
+  h.a().assoc.shutdown(h.now);
+  EXPECT_FALSE(h.a().assoc.wants_fin());
+  h.run_for(seconds(2));
+  ASSERT_EQ(h.b().taken.size(), 5u);
+  ASSERT_TRUE(h.a().fin_at);
+  EXPECT_EQ(*h.a().fin_at, h.b().taken.back().taken_at + milliseconds(30));
+  EXPECT_EQ(h.a().sent_of(0x81).size(), 1u);  // exactly one SHUTDOWN chunk
+  EXPECT_EQ(h.b().events_of<PeerShutdown>().size(), 1u);
+  EXPECT_EQ(h.a().events_of<ShutdownComplete>().size(), 1u);
+  EXPECT_EQ(h.b().events_of<ShutdownComplete>().size(), 1u);
+  EXPECT_TRUE(h.a().events_of<SendFailed>().empty());
+}
+
+// Draft mode (strict): no SHUTDOWN chunk; FIN as soon as all DATA is ACKed.
+TEST(AssocShutdown, FinOnlyAfterAllDataAcked) {
+  Config strict;
+  strict.strict_draft = true;
+  Harness h(strict);
   h.latency = milliseconds(10);
   h.b().take_every = milliseconds(100);
   h.start();
@@ -98,8 +125,33 @@ TEST(AssocShutdown, PendingShutdownStillReceivesAndReportsPeerShutdown) {
   }
 }
 
-TEST(AssocShutdown, NoAckAfterOurFinAndUnackedDroppedSilently) {
+// Extension mode: a message crossing the peer's SHUTDOWN is still taken and
+// ACKed, and both sides complete without SEND_FAILED.
+TEST(AssocShutdown, MessageCrossingShutdownIsAckedExtension) {
   Harness h(Config{});
+  h.latency = milliseconds(5);
+  h.start();
+  h.run_for(milliseconds(20));
+  h.b().take_every = milliseconds(100);
+  h.b().assoc.shutdown(h.now);
+  ASSERT_TRUE(h.a().assoc.send(make_message(10), h.now).ok());
+  h.run_for(seconds(1));
+  ASSERT_EQ(h.b().taken.size(), 1u);
+  EXPECT_EQ(h.b().sent_of(kAck).size(), 1u);
+  EXPECT_EQ(h.a().events_of<PeerShutdown>().size(), 1u);
+  EXPECT_EQ(h.a().events_of<ShutdownComplete>().size(), 1u);
+  EXPECT_EQ(h.b().events_of<ShutdownComplete>().size(), 1u);
+  EXPECT_TRUE(h.a().events_of<SendFailed>().empty());
+  EXPECT_TRUE(h.a().events_of<CommLost>().empty());
+}
+
+// Draft mode: b's FIN cannot be followed by ACKs, so a message crossing it is
+// un-ACKed when the FIN arrives: a reports COMM_LOST and hands it back, even
+// though b's application took it (the ambiguity the extension removes).
+TEST(AssocShutdown, NoAckAfterOurFinDraftMessageComesBack) {
+  Config strict;
+  strict.strict_draft = true;
+  Harness h(strict);
   h.latency = milliseconds(5);
   h.start();
   h.run_for(milliseconds(20));
@@ -110,10 +162,10 @@ TEST(AssocShutdown, NoAckAfterOurFinAndUnackedDroppedSilently) {
   h.run_for(seconds(1));
   ASSERT_EQ(h.b().taken.size(), 1u);  // delivered after b's FIN...
   EXPECT_TRUE(h.b().sent_of(kAck).empty());  // ...but no ACK could be written
-  EXPECT_EQ(h.a().events_of<PeerShutdown>().size(), 1u);
-  EXPECT_EQ(h.a().events_of<ShutdownComplete>().size(), 1u);
-  EXPECT_EQ(h.b().events_of<ShutdownComplete>().size(), 1u);
-  EXPECT_TRUE(h.a().events_of<SendFailed>().empty());  // documented compromise
+  ASSERT_EQ(h.a().events_of<CommLost>().size(), 1u);
+  EXPECT_EQ(h.a().events_of<CommLost>()[0]->reason, LossReason::kPeerClosedUnacked);
+  ASSERT_EQ(h.a().events_of<SendFailed>().size(), 1u);
+  EXPECT_TRUE(h.a().events_of<SendFailed>()[0]->was_sent);
 }
 
 TEST(AssocShutdown, ShutdownBeforeUpDrainsOnceUp) {
@@ -129,6 +181,28 @@ TEST(AssocShutdown, ShutdownBeforeUpDrainsOnceUp) {
   EXPECT_EQ(h.a().events_of<ShutdownComplete>().size(), 1u);
   EXPECT_EQ(h.b().events_of<PeerShutdown>().size(), 1u);
   EXPECT_EQ(h.b().events_of<ShutdownComplete>().size(), 1u);
+}
+
+// A FIN while our messages are un-ACKed: the peer closed (or died) without
+// taking them. That is a loss with retrieval, not a graceful shutdown.
+TEST(AssocShutdown, PeerFinWithOurMessagesUnackedIsCommLost) {
+  Harness h(Config{});
+  h.start();
+  ASSERT_TRUE(h.a().assoc.send(make_message(100), h.now).ok());
+  ASSERT_TRUE(h.a().assoc.send(make_message(200), h.now).ok());
+  h.a().assoc.consume_tx(h.a().assoc.pending_tx().size());
+  h.a().assoc.on_eof(h.now);
+  EXPECT_EQ(h.a().assoc.state(), State::kDone);
+  ASSERT_EQ(h.a().events_of<CommLost>().size() + 0u, 0u);  // not collected yet: pull them
+  std::vector<Event> evs;
+  while (auto e = h.a().assoc.poll_event()) evs.push_back(*e);
+  ASSERT_EQ(evs.size(), 3u);
+  ASSERT_TRUE(std::holds_alternative<CommLost>(evs[0]));
+  EXPECT_EQ(std::get<CommLost>(evs[0]).reason, LossReason::kPeerClosedUnacked);
+  ASSERT_TRUE(std::holds_alternative<SendFailed>(evs[1]));
+  EXPECT_TRUE(std::get<SendFailed>(evs[1]).was_sent);
+  EXPECT_EQ(std::get<SendFailed>(evs[1]).message.payload.size(), 100u);
+  EXPECT_EQ(std::get<SendFailed>(evs[2]).message.payload.size(), 200u);
 }
 
 TEST(AssocStart, EofBeforeInitIsCantStart) {

@@ -266,9 +266,23 @@ TEST(CodecCapability, UnknownParametersAreSkipped) {
 // ---- Extension chunks ----------------------------------------------------
 
 TEST(CodecExtension, UnknownExtensionTypesAreSkipped) {
-  expect_chunk(hex("81 00 00 04"), context(0), "SKIPPED type=81");
+  expect_chunk(hex("82 00 00 04"), context(0), "SKIPPED type=82");
   expect_chunk(hex("9c 5a 00 05 aa 00 00 00"), context(0), "SKIPPED type=9c");
   expect_chunk(hex("bf ff 00 0a 01 02 03 04 05 06 00 00"), context(0), "SKIPPED type=bf");
+}
+
+TEST(CodecExtension, ShutdownChunk) {
+  Buffer out;
+  encode_shutdown(out);
+  EXPECT_EQ(out, hex("81 00 00 04"));
+  const Decoded d = decode_chunk(out, context(0));
+  ASSERT_EQ(d.status, Decoded::Status::kChunk);
+  EXPECT_TRUE(std::holds_alternative<Shutdown>(d.chunk));
+  EXPECT_EQ(d.consumed, 4u);
+  const Decoded bad = decode_chunk(hex("81 00 00 08 00 00 00 00"), context(0));
+  ASSERT_EQ(bad.status, Decoded::Status::kError);
+  EXPECT_EQ(bad.error, Error::kBadShutdown);
+  EXPECT_EQ(bad.consumed, 0u);
 }
 
 TEST(CodecExtension, LongestExtensionChunk) {
