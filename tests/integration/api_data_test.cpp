@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+// The data path as an SCTP program sees it, in one preloaded process: message
+// size limit, non-blocking connect, readiness through poll/select/epoll,
+// MSG_PEEK, and partial reads (Linux SCTP returns the first part of a message
+// without MSG_EOR when the buffer is too small and the rest on the next call).
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "api_util.hpp"
+
+namespace sctpmap::test {
+namespace {
+
+void expect_message(const Received& r, const std::vector<uint8_t>& want) {
+  ASSERT_EQ(r.n, ssize_t(want.size())) << "err " << std::strerror(r.err);
+  EXPECT_FALSE(r.flags & MSG_NOTIFICATION);
+  EXPECT_TRUE(r.flags & MSG_EOR) << "a whole message carries MSG_EOR";
+  EXPECT_TRUE(r.data == want) << "message bytes differ";
+}
+
+// A TCP port nothing listens on: bind a plain TCP socket to port 0 and close.
+uint16_t closed_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa = loopback(0);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
+API_TEST(EmsgsizeAbove65519, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  // 65519 is the largest message the TCP mapping carries (65535-byte chunk
+  // minus the 16-byte DATA header); one more byte must fail whole.
+  const auto too_big = pattern(65520);
+  errno = 0;
+  EXPECT_EQ(send_message(a.client, too_big), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  const auto biggest = pattern(65519, 7);
+  EXPECT_EQ(send_message(a.client, biggest, 0, 42), 65519) << std::strerror(errno);
+  const auto small = pattern(1, 9);
+  EXPECT_EQ(send_message(a.client, small), 1) << "association must survive the EMSGSIZE";
+  const Received r = receive(a.server);
+  ASSERT_NO_FATAL_FAILURE(expect_message(r, biggest));
+  EXPECT_TRUE(r.has_sinfo);
+  EXPECT_EQ(r.sinfo.sinfo_ppid, 42u);
+  ASSERT_NO_FATAL_FAILURE(expect_message(receive(a.server), small));
+}
+
+API_TEST(NonBlockingConnect, 20) {
+  const int listener = sctp_socket();
+  const uint16_t port = listen_any(listener);
+  const int client = sctp_socket(SOCK_NONBLOCK);
+  EXPECT_TRUE(fcntl(client, F_GETFL) & O_NONBLOCK);
+  sockaddr_in sa = loopback(port);
+  errno = 0;
+  EXPECT_EQ(connect(client, reinterpret_cast<sockaddr*>(&sa), sizeof sa), -1);
+  EXPECT_EQ(errno, EINPROGRESS);
+  pollfd p{client, POLLOUT, 0};
+  ASSERT_EQ(poll(&p, 1, 3000), 1) << "connect did not complete";
+  EXPECT_TRUE(p.revents & POLLOUT);
+  EXPECT_FALSE(p.revents & (POLLERR | POLLHUP));
+  int so_error = -1;
+  socklen_t len = sizeof so_error;
+  ASSERT_EQ(getsockopt(client, SOL_SOCKET, SO_ERROR, &so_error, &len), 0);
+  EXPECT_EQ(so_error, 0);
+  sockaddr_in peer{};
+  len = sizeof peer;
+  ASSERT_EQ(getpeername(client, reinterpret_cast<sockaddr*>(&peer), &len), 0) << std::strerror(errno);
+  EXPECT_EQ(ntohs(peer.sin_port), port);
+  const int server = accept_within(listener, 3000);
+  ASSERT_GE(server, 0);
+  const auto msg = pattern(300);
+  EXPECT_EQ(send_message(client, msg), 300);
+  expect_message(receive(server), msg);
+  close(server);
+  close(client);
+  close(listener);
+}
+
+API_TEST(ConnectRefused, 20) {
+  const uint16_t port = closed_port();
+  sockaddr_in sa = loopback(port);
+  const int blocking = sctp_socket();
+  errno = 0;
+  EXPECT_EQ(connect(blocking, reinterpret_cast<sockaddr*>(&sa), sizeof sa), -1);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  close(blocking);
+
+  const int nonblocking = sctp_socket(SOCK_NONBLOCK);
+  errno = 0;
+  EXPECT_EQ(connect(nonblocking, reinterpret_cast<sockaddr*>(&sa), sizeof sa), -1);
+  EXPECT_EQ(errno, EINPROGRESS);
+  pollfd p{nonblocking, POLLOUT, 0};
+  ASSERT_EQ(poll(&p, 1, 3000), 1) << "failed connect must still wake poll";
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  ASSERT_EQ(getsockopt(nonblocking, SOL_SOCKET, SO_ERROR, &so_error, &len), 0);
+  EXPECT_EQ(so_error, ECONNREFUSED);
+  close(nonblocking);
+}
+
+API_TEST(PollSelectEpollReadiness, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  ASSERT_GE(ep, 0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = a.server;
+  ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, a.server, &ev), 0) << std::strerror(errno);
+
+  // Nothing sent yet: not readable by any of the three, recv would block.
+  EXPECT_FALSE(readable_within(a.server, 100));
+  fd_set rs;
+  FD_ZERO(&rs);
+  FD_SET(a.server, &rs);
+  timeval zero{0, 0};
+  EXPECT_EQ(select(a.server + 1, &rs, nullptr, nullptr, &zero), 0);
+  epoll_event out[4];
+  EXPECT_EQ(epoll_wait(ep, out, 4, 0), 0);
+  char byte;
+  errno = 0;
+  EXPECT_EQ(recv(a.server, &byte, 1, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  pollfd w{a.client, POLLOUT, 0};
+  EXPECT_EQ(poll(&w, 1, 1000), 1) << "an idle connected socket is writable";
+
+  const auto msg = pattern(100);
+  ASSERT_EQ(send_message(a.client, msg), 100);
+  EXPECT_TRUE(readable_within(a.server, 3000));
+  FD_ZERO(&rs);
+  FD_SET(a.server, &rs);
+  timeval three{3, 0};
+  EXPECT_EQ(select(a.server + 1, &rs, nullptr, nullptr, &three), 1);
+  EXPECT_TRUE(FD_ISSET(a.server, &rs));
+  ASSERT_EQ(epoll_wait(ep, out, 4, 3000), 1);
+  EXPECT_EQ(out[0].data.fd, a.server);
+  EXPECT_TRUE(out[0].events & EPOLLIN);
+  expect_message(receive(a.server), msg);
+  // Read out: readiness must drop again (no phantom wakeups).
+  EXPECT_FALSE(readable_within(a.server, 100));
+  EXPECT_EQ(epoll_wait(ep, out, 4, 0), 0);
+
+  // A listening socket is readable when an association waits for accept.
+  epoll_event lev{};
+  lev.events = EPOLLIN;
+  lev.data.fd = a.listener;
+  ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, a.listener, &lev), 0);
+  EXPECT_FALSE(readable_within(a.listener, 50));
+  const int second = sctp_socket();
+  sockaddr_in sa = loopback(a.port);
+  ASSERT_EQ(connect(second, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << std::strerror(errno);
+  ASSERT_EQ(epoll_wait(ep, out, 4, 3000), 1);
+  EXPECT_EQ(out[0].data.fd, a.listener);
+  const int accepted = accept_within(a.listener, 1000);
+  EXPECT_GE(accepted, 0);
+  close(accepted);
+  close(second);
+  close(ep);
+}
+
+API_TEST(MsgPeek, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  const std::vector<uint8_t> msg{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'};
+  ASSERT_EQ(send_message(a.client, msg, 0, 5), 11);
+  // Peeking leaves the message in place, whole or in part.
+  expect_message(receive(a.server, 70000, 3000, MSG_PEEK), msg);
+  expect_message(receive(a.server, 70000, 3000, MSG_PEEK), msg);
+  const Received part = receive(a.server, 4, 3000, MSG_PEEK);
+  ASSERT_EQ(part.n, 4);
+  EXPECT_FALSE(part.flags & MSG_EOR) << "a peeked part is not the end of the message";
+  EXPECT_TRUE(std::equal(part.data.begin(), part.data.end(), msg.begin()));
+  const Received r = receive(a.server);
+  expect_message(r, msg);
+  EXPECT_TRUE(r.has_sinfo);
+  EXPECT_EQ(r.sinfo.sinfo_ppid, 5u);
+  EXPECT_FALSE(readable_within(a.server, 100)) << "the message must be consumed exactly once";
+}
+
+API_TEST(PartialReadWithoutEor, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  const auto msg = pattern(1000, 3);
+  const auto next = pattern(50, 4);
+  ASSERT_EQ(send_message(a.client, msg, 0, 7), 1000);
+  ASSERT_EQ(send_message(a.client, next, 0, 8), 50);
+
+  const Received first = receive(a.server, 300);
+  ASSERT_EQ(first.n, 300);
+  EXPECT_FALSE(first.flags & MSG_EOR) << "first part of a longer message";
+  // Linux SCTP keeps the rest for the next call and does not report MSG_TRUNC.
+  EXPECT_FALSE(first.flags & MSG_TRUNC);
+  EXPECT_TRUE(std::equal(first.data.begin(), first.data.end(), msg.begin()));
+  EXPECT_TRUE(first.has_sinfo);
+  EXPECT_EQ(first.sinfo.sinfo_ppid, 7u);
+  EXPECT_TRUE(readable_within(a.server, 0)) << "the rest is still there";
+
+  const Received rest = receive(a.server);
+  ASSERT_EQ(rest.n, 700);
+  EXPECT_TRUE(rest.flags & MSG_EOR);
+  EXPECT_TRUE(std::equal(rest.data.begin(), rest.data.end(), msg.begin() + 300));
+  EXPECT_TRUE(rest.has_sinfo);
+  EXPECT_EQ(rest.sinfo.sinfo_ppid, 7u);
+
+  const Received after = receive(a.server);
+  expect_message(after, next);
+  EXPECT_EQ(after.sinfo.sinfo_ppid, 8u) << "the boundary after a partial read must hold";
+
+  // The largest message read in three pieces.
+  const auto big = pattern(65519, 5);
+  ASSERT_EQ(send_message(a.client, big), 65519);
+  std::vector<uint8_t> joined;
+  for (int piece = 0; piece < 3; ++piece) {
+    const Received r = receive(a.server, 30000);
+    ASSERT_GT(r.n, 0);
+    EXPECT_EQ(bool(r.flags & MSG_EOR), piece == 2) << "piece " << piece;
+    joined.insert(joined.end(), r.data.begin(), r.data.end());
+  }
+  EXPECT_EQ(joined.size(), 65519u);
+  EXPECT_TRUE(joined == big);
+}
+
+}  // namespace
+}  // namespace sctpmap::test
