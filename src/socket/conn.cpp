@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 
+#include <sys/syscall.h>
+
 #include <cerrno>
 #include <cstring>
 #include <unordered_set>
@@ -121,9 +123,27 @@ void Conn::on_timer(Instant now) {
   pump(now);
 }
 
+// Deliveries to the application, written with one sendmmsg per batch. The
+// payload views point into the buffer being fed, which outlives the batch:
+// feed() flushes before it returns.
+struct DeliveryBatch {
+  static constexpr unsigned kSize = 64;
+  ToApp hdr[kSize];
+  iovec iov[kSize][2];
+  mmsghdr mm[kSize];
+  unsigned count = 0;
+};
+
+static DeliveryBatch& delivery_batch() {
+  static auto* b = new DeliveryBatch();  // reactor thread only
+  return *b;
+}
+
 bool Conn::deliver(const assoc::Delivery& d) {
-  if (!backlog_.empty()) return false;
-  ToApp h;
+  DeliveryBatch& b = delivery_batch();
+  if (!backlog_.empty() || b.count == DeliveryBatch::kSize) return false;
+  ToApp& h = b.hdr[b.count];
+  h = ToApp{};
   h.kind = ToAppKind::kData;
   h.sid = d.sid;
   h.ssn = d.ssn;
@@ -132,17 +152,42 @@ bool Conn::deliver(const assoc::Delivery& d) {
   h.tsn = d.tsn;
   h.cumtsn = d.tsn;
   h.assoc_id = sock_->assoc_id;
-  iovec iov[2] = {{&h, sizeof h}, {const_cast<uint8_t*>(d.payload.data()), d.payload.size()}};
-  msghdr m{};
-  m.msg_iov = iov;
-  m.msg_iovlen = 2;
-  ssize_t n = sys::sendmsg(pair_, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (n >= 0) return true;
-  if (errno == EAGAIN || errno == ENOBUFS) {
+  b.iov[b.count][0] = {&h, sizeof h};
+  b.iov[b.count][1] = {const_cast<uint8_t*>(d.payload.data()), d.payload.size()};
+  b.mm[b.count] = mmsghdr{};
+  b.mm[b.count].msg_hdr.msg_iov = b.iov[b.count];
+  b.mm[b.count].msg_hdr.msg_iovlen = 2;
+  ++b.count;
+  return true;
+}
+
+// Writes the batch. What the pair cannot take now moves to the backlog (a
+// copy), in order, and the pair's POLLOUT resumes it.
+void Conn::flush_deliveries() {
+  DeliveryBatch& b = delivery_batch();
+  unsigned sent = 0;
+  while (sent < b.count) {
+    int n = static_cast<int>(::syscall(SYS_sendmmsg, pair_, b.mm + sent, b.count - sent, MSG_DONTWAIT | MSG_NOSIGNAL));
+    if (n > 0) {
+      sent += static_cast<unsigned>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != ENOBUFS) {
+      sent = b.count;  // the application closed its end: Linux discards data for a closed socket
+      break;
+    }
+    for (unsigned i = sent; i < b.count; ++i) {
+      const iovec& p = b.iov[i][1];
+      std::vector<uint8_t> msg(sizeof(ToApp) + p.iov_len);
+      std::memcpy(msg.data(), &b.hdr[i], sizeof(ToApp));
+      std::memcpy(msg.data() + sizeof(ToApp), p.iov_base, p.iov_len);
+      backlog_.push_back(std::move(msg));
+    }
     arm_pair_out();
-    return false;
+    break;
   }
-  return true;  // the application closed its end: Linux discards data for a closed socket
+  b.count = 0;
 }
 
 // Reactor-thread buffers shared by every Conn: an idle association then holds
@@ -160,7 +205,14 @@ std::vector<uint8_t>& Conn::shared_scratch() {
 // Hands bytes to the association; returns how many it consumed and records
 // whether the application refused a delivery (then reading TCP pauses).
 size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
-  size_t used = len ? assoc_.receive(wire::Bytes(data, len), now, *this) : 0;
+  size_t used = 0;
+  while (used < len) {
+    size_t step = assoc_.receive(wire::Bytes(data + used, len - used), now, *this);
+    used += step;
+    const bool batch_full = delivery_batch().count == DeliveryBatch::kSize;
+    flush_deliveries();
+    if (!batch_full || !backlog_.empty() || step == 0 || finished_) break;
+  }
   bool refused = pair_out_ != nullptr || !backlog_.empty();
   if (refused != inbound_paused_) {
     inbound_paused_ = refused;
@@ -206,39 +258,66 @@ void Conn::read_tcp(Instant now) {
     break;
   }
   pump(now);
-  if (held_) read_pair(now);  // ACKs may have made room
+  if (!held_.empty()) {  // ACKs may have made room
+    bool was_eof_pending = pair_eof_;
+    read_pair(now);
+    if (was_eof_pending && held_.empty() && !finished_) {
+      assoc_.shutdown(now);  // the application's close() waited behind held messages
+      pump(now);
+    }
+  }
+}
+
+// Messages the application sent, read in batches of up to kPairBatch with one
+// recvmmsg: one system call per batch instead of one per message.
+struct PairBatch {
+  static constexpr unsigned kSize = 32;
+  ToEngine hdr[kSize];
+  iovec iov[kSize][2];
+  mmsghdr mm[kSize];
+  std::vector<uint8_t> data = std::vector<uint8_t>(kSize * kPairMessageMax);
+  uint8_t* slot(unsigned i) { return data.data() + i * kPairMessageMax; }
+};
+
+static PairBatch& pair_batch() {
+  static auto* b = new PairBatch();  // reactor thread only
+  return *b;
+}
+
+// Moves held messages into the association while it has room. False while
+// some are still held.
+bool Conn::send_held(Instant now) {
+  while (!held_.empty()) {
+    if (!assoc_.can_send(held_.front().payload.size())) {
+      SCTPMAP_LOG(kDebug, "assoc %d: send buffer full (%zu bytes un-ACKed), holding %zu message(s)", sock_->assoc_id,
+                  assoc_.unacked_bytes(), held_.size());
+      return false;
+    }
+    auto r = assoc_.send(std::move(held_.front()), now);
+    held_.pop_front();
+    if (!r) SCTPMAP_LOG(kDebug, "assoc %d: queued message refused (%d)", sock_->assoc_id, static_cast<int>(r.error()));
+  }
+  return true;
 }
 
 void Conn::read_pair(Instant now) {
   if (!up_ || finished_) return;
-  std::vector<uint8_t>& scratch = shared_scratch();
+  PairBatch& b = pair_batch();
   for (int round = 0;; ++round) {
-    if (round == 256) {
-      continue_later(&Conn::read_pair);
+    if (round == 16) {
+      continue_later(&Conn::read_pair);  // fairness; the poll may not fire again
       break;
     }
-    if (held_) {
-      if (!assoc_.can_send(held_->payload.size())) {
-        SCTPMAP_LOG(kDebug, "assoc %d: send buffer full (%zu bytes un-ACKed), holding a message", sock_->assoc_id,
-                    assoc_.unacked_bytes());
-        break;
-      }
-      auto r = assoc_.send(std::move(*held_), now);
-      held_.reset();
-      if (!r) SCTPMAP_LOG(kDebug, "assoc %d: queued message refused", sock_->assoc_id);
-    }
+    if (!send_held(now)) break;
     if (pair_eof_ || assoc_.pending_tx().size() > kTxHighWater) break;
-    ToEngine h;
-    iovec iov[2] = {{&h, sizeof h}, {scratch.data(), scratch.size()}};
-    msghdr m{};
-    m.msg_iov = iov;
-    m.msg_iovlen = 2;
-    ssize_t n = sys::recvmsg(pair_, &m, MSG_DONTWAIT);
-    if (n == 0) {
-      pair_eof_ = true;  // close() or shutdown(SHUT_WR) by the application
-      assoc_.shutdown(now);
-      break;
+    for (unsigned i = 0; i < PairBatch::kSize; ++i) {
+      b.iov[i][0] = {&b.hdr[i], sizeof(ToEngine)};
+      b.iov[i][1] = {b.slot(i), kPairMessageMax};
+      b.mm[i] = mmsghdr{};
+      b.mm[i].msg_hdr.msg_iov = b.iov[i];
+      b.mm[i].msg_hdr.msg_iovlen = 2;
     }
+    int n = static_cast<int>(::syscall(SYS_recvmmsg, pair_, b.mm, PairBatch::kSize, MSG_DONTWAIT, nullptr));
     if (n < 0) {
       // An application closing its end with unread notifications makes the
       // next read fail once with ECONNRESET (unix_release_sock); what it sent
@@ -246,33 +325,46 @@ void Conn::read_pair(Instant now) {
       if (errno == ECONNRESET || errno == EINTR) continue;
       if (errno != EAGAIN) SCTPMAP_LOG(kWarn, "assoc %d: reading from the application failed: %s", sock_->assoc_id, strerror(errno));
       // At exit the process never closes its fds: an empty pair is its close().
-      if (exiting_ && (errno == EAGAIN || errno == EWOULDBLOCK)) assoc_.shutdown(now);
+      if (exiting_ && errno == EAGAIN && held_.empty()) assoc_.shutdown(now);
       break;
     }
-    if (h.kind == ToEngineKind::kFiller) continue;
-    size_t len = static_cast<size_t>(n) - sizeof h;
-    assoc::Message msg;
-    msg.sid = h.sid;
-    msg.ppid = ntohl(h.ppid);
-    msg.flags = h.flags;
-    msg.context = h.context;
-    msg.payload.assign(scratch.data(), scratch.data() + len);
-    if (h.flags & SCTP_ABORT) {
-      abort_local();
-      return;
+    for (int i = 0; i < n && !finished_; ++i) {
+      if (b.mm[i].msg_len == 0) {
+        pair_eof_ = true;  // close() or shutdown(SHUT_WR) by the application
+        if (held_.empty()) assoc_.shutdown(now);
+        break;
+      }
+      if (!take_app_message(b.hdr[i], b.slot(i), b.mm[i].msg_len - sizeof(ToEngine), now)) return;
     }
-    if (h.flags & SCTP_EOF) {
-      assoc_.shutdown(now);
-      continue;
-    }
-    if (!assoc_.can_send(len)) {
-      held_ = std::move(msg);
-      break;
-    }
-    auto r = assoc_.send(std::move(msg), now);
-    if (!r) SCTPMAP_LOG(kDebug, "assoc %d: send refused (%d)", sock_->assoc_id, static_cast<int>(r.error()));
+    if (n < static_cast<int>(PairBatch::kSize) || pair_eof_) break;
   }
   pump(now);
+}
+
+// One message from the application. False when it aborted the association.
+bool Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now) {
+  if (h.kind == ToEngineKind::kFiller) return true;
+  if (h.flags & SCTP_ABORT) {
+    abort_local();
+    return false;
+  }
+  if (h.flags & SCTP_EOF) {
+    assoc_.shutdown(now);
+    return true;
+  }
+  assoc::Message msg;
+  msg.sid = h.sid;
+  msg.ppid = ntohl(h.ppid);
+  msg.flags = h.flags;
+  msg.context = h.context;
+  msg.payload.assign(data, data + len);
+  if (!held_.empty() || !assoc_.can_send(len)) {
+    held_.push_back(std::move(msg));  // keeps order behind what is already held
+    return true;
+  }
+  auto r = assoc_.send(std::move(msg), now);
+  if (!r) SCTPMAP_LOG(kDebug, "assoc %d: send refused (%d)", sock_->assoc_id, static_cast<int>(r.error()));
+  return true;
 }
 
 void Conn::flush_tx(Instant now) {
@@ -366,7 +458,7 @@ void Conn::report() const {
               "assoc %d: state %d, %u un-ACKed (%zu bytes), %zu bytes unwritten, held %d, rx %zu bytes, "
               "paused %d, pair_out %d, tcp_out %d, backlog %zu, pair_eof %d, tcp_eof %d, taken %u acked %u",
               sock_->assoc_id, static_cast<int>(assoc_.state()), assoc_.unacked_count(), assoc_.unacked_bytes(),
-              assoc_.pending_tx().size(), held_.has_value(), rx_.size(), inbound_paused_,
+              assoc_.pending_tx().size(), static_cast<int>(held_.size()), rx_.size(), inbound_paused_,
               pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, sock_->taken(), acked_);
 }
 

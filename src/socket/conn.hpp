@@ -33,6 +33,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
 
   void on_timer(Instant now) override;
   bool deliver(const assoc::Delivery& d) override;
+  void flush_deliveries();
   void on_app_took();  // the application took messages: ACK them
 
   static void for_each(void (*fn)(Conn&));
@@ -67,6 +68,8 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void start_association(Instant now);
   void read_tcp(Instant now);
   void read_pair(Instant now);
+  bool send_held(Instant now);
+  bool take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
   size_t feed(const uint8_t* data, size_t len, Instant now);
   static std::vector<uint8_t>& shared_rx();
   static std::vector<uint8_t>& shared_scratch();
@@ -120,7 +123,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool exiting_ = false;  // process exit: shut down once the pair is empty
   bool lost_ = false;      // ended by CommLost / CantStart, not a graceful shutdown
   bool deleting_ = false;
-  std::optional<assoc::Message> held_;  // read from the pair, waiting for send-buffer room
+  std::deque<assoc::Message> held_;  // read from the pair, waiting for send-buffer room
   std::deque<std::vector<uint8_t>> backlog_;  // whole pair messages for the app, in order
   uint32_t acked_ = 0;
 };

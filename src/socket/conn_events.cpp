@@ -193,8 +193,8 @@ void Conn::fail_unsent_from_pair() {
     notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED,
            make_send_failed(m, false, new_style, sock_->assoc_id));
   };
-  if (held_) fail(*held_);
-  held_.reset();
+  for (auto& m : held_) fail(m);
+  held_.clear();
   if (!up_ || pair_eof_) return;
   std::vector<uint8_t>& scratch = shared_scratch();
   for (;;) {
