@@ -89,6 +89,9 @@ int Socket::create(int domain, int type, int type_flags, std::shared_ptr<Socket>
   size_pair(sv[0]);
   size_pair(sv[1]);
   out->reset(new Socket(domain, type, sv[1]));
+  // Linux enforces the doubled SO_SNDBUF (the value getsockopt reports) on
+  // queued-but-unacknowledged SCTP data; so do we.
+  (*out)->opts.assoc.sndbuf = static_cast<size_t>((*out)->opts.sndbuf);
   return sv[0];
 }
 
