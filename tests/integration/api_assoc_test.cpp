@@ -8,7 +8,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -98,6 +100,50 @@ API_TEST(LingerZeroCloseAborts, 20) {
   const std::string ev = next_event(a.server, 2000);
   EXPECT_TRUE(starts(ev, "EVENT ASSOC_CHANGE COMM_LOST")) << ev;
   EXPECT_EQ(next_event(a.server), "RECV_ERROR ECONNRESET");
+}
+
+// A fork()ed child must not keep the parent's TCP connections alive: if it
+// held copies of the engine's fds, the parent's abort (RST on close) would
+// not reach the peer until the child exited.
+API_TEST(ForkedChildDoesNotHoldParentsConnections, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a, all_events));
+  EXPECT_EVENT(a.server, "EVENT ASSOC_CHANGE COMM_UP");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0) << std::strerror(errno);
+  if (child == 0) {
+    sleep(5);  // outlives the parent's checks below
+    _exit(0);
+  }
+  ASSERT_EQ(send_message(a.client, pattern(64)), 64);
+  EXPECT_EQ(receive(a.server).n, 64) << "the parent's association still carries data after fork()";
+  linger lg{1, 0};
+  ASSERT_EQ(setsockopt(a.client, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0) << std::strerror(errno);
+  ASSERT_EQ(close(a.client), 0);
+  a.client = -1;
+  const std::string ev = next_event(a.server, 2000);
+  EXPECT_TRUE(starts(ev, "EVENT ASSOC_CHANGE COMM_LOST")) << "abort did not reach the peer while the child lives: " << ev;
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+}
+
+// The engine waits in the kernel with the next timer as its timeout: an
+// established, idle association costs no CPU (no busy polling).
+API_TEST(IdleEngineUsesNoCpu, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  ASSERT_EQ(send_message(a.client, pattern(16)), 16);
+  ASSERT_EQ(receive(a.server).n, 16);
+  usleep(100 * 1000);  // let the ACK settle
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  usleep(1000 * 1000);
+  getrusage(RUSAGE_SELF, &after);
+  auto us = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000000LL + r.ru_utime.tv_usec + r.ru_stime.tv_usec;
+  };
+  EXPECT_LT(us(after) - us(before), 20000) << "CPU microseconds used in 1 s of idleness";
 }
 
 API_TEST(StatusEstablishedAndStreams, 20) {
