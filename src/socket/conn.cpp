@@ -341,6 +341,19 @@ void Conn::read_pair(Instant now) {
   pump(now);
 }
 
+// The association's view of a message the application wrote: the PPID goes
+// on the wire in the byte order the user gave it (RFC 6458: opaque), and the
+// encoder writes network order, hence ntohl here and htonl on the way back.
+assoc::Message Conn::app_message(const ToEngine& h, const uint8_t* data, size_t len) {
+  assoc::Message msg;
+  msg.sid = h.sid;
+  msg.ppid = ntohl(h.ppid);
+  msg.flags = h.flags;
+  msg.context = h.context;
+  msg.payload.assign(data, data + len);
+  return msg;
+}
+
 // One message from the application. False when it aborted the association.
 bool Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now) {
   if (h.kind == ToEngineKind::kFiller) return true;
@@ -352,12 +365,7 @@ bool Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, 
     assoc_.shutdown(now);
     return true;
   }
-  assoc::Message msg;
-  msg.sid = h.sid;
-  msg.ppid = ntohl(h.ppid);
-  msg.flags = h.flags;
-  msg.context = h.context;
-  msg.payload.assign(data, data + len);
+  assoc::Message msg = app_message(h, data, len);
   if (!held_.empty() || !assoc_.can_send(len)) {
     held_.push_back(std::move(msg));  // keeps order behind what is already held
     return true;

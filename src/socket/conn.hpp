@@ -70,6 +70,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void read_pair(Instant now);
   bool send_held(Instant now);
   bool take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
+  static assoc::Message app_message(const ToEngine& h, const uint8_t* data, size_t len);
   size_t feed(const uint8_t* data, size_t len, Instant now);
   static std::vector<uint8_t>& shared_rx();
   static std::vector<uint8_t>& shared_scratch();

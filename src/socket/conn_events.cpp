@@ -207,12 +207,7 @@ void Conn::fail_unsent_from_pair() {
     if (n < 0 && (errno == ECONNRESET || errno == EINTR)) continue;  // see Conn::read_pair
     if (n <= 0) break;
     if (h.kind != ToEngineKind::kData) continue;
-    assoc::Message msg;
-    msg.sid = h.sid;
-    msg.ppid = ntohl(h.ppid);
-    msg.flags = h.flags;
-    msg.context = h.context;
-    msg.payload.assign(scratch.data(), scratch.data() + (static_cast<size_t>(n) - sizeof h));
+    assoc::Message msg = app_message(h, scratch.data(), static_cast<size_t>(n) - sizeof h);
     fail(msg);
   }
 }
