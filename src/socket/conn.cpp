@@ -293,9 +293,9 @@ bool Conn::send_held(Instant now) {
                   assoc_.unacked_bytes(), held_.size());
       return false;
     }
-    auto r = assoc_.send(std::move(held_.front()), now);
+    assoc::Message m = std::move(held_.front());
     held_.pop_front();
-    if (!r) SCTPMAP_LOG(kDebug, "assoc %d: queued message refused (%d)", sock_->assoc_id, static_cast<int>(r.error()));
+    submit(std::move(m), now);
   }
   return true;
 }
@@ -370,9 +370,20 @@ bool Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, 
     held_.push_back(std::move(msg));  // keeps order behind what is already held
     return true;
   }
-  auto r = assoc_.send(std::move(msg), now);
-  if (!r) SCTPMAP_LOG(kDebug, "assoc %d: send refused (%d)", sock_->assoc_id, static_cast<int>(r.error()));
+  submit(std::move(msg), now);
   return true;
+}
+
+// The application's sendmsg() already succeeded for `msg`. If the association
+// no longer takes data (the peer's SHUTDOWN arrived while it sat in the pair),
+// it comes back as SEND_FAILED / SCTP_DATA_UNSENT rather than vanishing.
+void Conn::submit(assoc::Message msg, Instant now) {
+  if (assoc_.state() != assoc::State::kEstablished) {
+    report_unsent(msg);
+    return;
+  }
+  auto r = assoc_.send(std::move(msg), now);
+  if (!r) SCTPMAP_LOG(kWarn, "assoc %d: message refused by the association (%d)", sock_->assoc_id, static_cast<int>(r.error()));
 }
 
 void Conn::flush_tx(Instant now) {

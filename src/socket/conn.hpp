@@ -71,6 +71,8 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool send_held(Instant now);
   bool take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
   static assoc::Message app_message(const ToEngine& h, const uint8_t* data, size_t len);
+  void submit(assoc::Message msg, Instant now);
+  void report_unsent(assoc::Message& m);
   size_t feed(const uint8_t* data, size_t len, Instant now);
   static std::vector<uint8_t>& shared_rx();
   static std::vector<uint8_t>& shared_scratch();

@@ -186,13 +186,14 @@ void Conn::abort_local() {
 
 // Messages the application wrote that never reached the association come
 // back as SCTP_DATA_UNSENT, after those the association returned.
-void Conn::fail_unsent_from_pair() {
+void Conn::report_unsent(assoc::Message& m) {
   bool new_style = (sock_->events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
-  auto fail = [&](assoc::Message& m) {
-    m.ppid = htonl(m.ppid);
-    notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED,
-           make_send_failed(m, false, new_style, sock_->assoc_id));
-  };
+  m.ppid = htonl(m.ppid);
+  notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED, make_send_failed(m, false, new_style, sock_->assoc_id));
+}
+
+void Conn::fail_unsent_from_pair() {
+  auto fail = [&](assoc::Message& m) { report_unsent(m); };
   for (auto& m : held_) fail(m);
   held_.clear();
   if (!up_ || pair_eof_) return;
