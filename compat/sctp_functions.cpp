@@ -136,18 +136,14 @@ SCTPMAP_EXPORT int sctp_bindx(int sd, sockaddr* addrs, int addrcnt, int flags) {
     errno = EINVAL;
     return -1;
   }
-  if (flags == SCTP_BINDX_ADD_ADDR) {
-    socklen_t len = 0;
-    for (int i = 0; i < addrcnt; ++i) len += addr_size(nth_addr(addrs, i));
-    return setsockopt(sd, IPPROTO_SCTP, SCTP_SOCKOPT_BINDX_ADD, addrs, len);
+  if (flags != SCTP_BINDX_ADD_ADDR && flags != SCTP_BINDX_REM_ADDR) {
+    errno = EINVAL;
+    return -1;
   }
-  if (flags == SCTP_BINDX_REM_ADDR) {
-    socklen_t len = 0;
-    for (int i = 0; i < addrcnt; ++i) len += addr_size(nth_addr(addrs, i));
-    return setsockopt(sd, IPPROTO_SCTP, SCTP_SOCKOPT_BINDX_REM, addrs, len);
-  }
-  errno = EINVAL;
-  return -1;
+  socklen_t len = 0;
+  for (int i = 0; i < addrcnt; ++i) len += addr_size(nth_addr(addrs, i));
+  const int opt = flags == SCTP_BINDX_ADD_ADDR ? SCTP_SOCKOPT_BINDX_ADD : SCTP_SOCKOPT_BINDX_REM;
+  return setsockopt(sd, IPPROTO_SCTP, opt, addrs, len);
 }
 
 // Tries each address in order until one connects (single-homed over TCP).

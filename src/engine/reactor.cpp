@@ -90,7 +90,7 @@ Reactor::Reactor() {
       std::lock_guard lock(started_mu);
       init_ring(&ring_);
       thread_id_ = std::this_thread::get_id();
-      wake_watch_ = watch(wake_fd_, POLLIN, &g_wake_handler, true);
+      watch(wake_fd_, POLLIN, &g_wake_handler, true);  // lives as long as the reactor
       started = true;
     }
     started_cv.notify_one();

@@ -86,7 +86,6 @@ class Reactor {
 
   io_uring ring_{};
   int wake_fd_ = -1;
-  Watch* wake_watch_ = nullptr;
   std::thread thread_;
   std::thread::id thread_id_;
 

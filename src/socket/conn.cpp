@@ -240,7 +240,6 @@ void Conn::read_tcp(Instant now) {
       errno = EAGAIN;
     }
     int err = n < 0 ? errno : 0;
-    SCTPMAP_LOG(kDebug, "assoc %d: tcp recv %zd (%s), lead %zu, paused %d", sock_->assoc_id, n, n < 0 ? strerror(err) : "", lead, inbound_paused_);
     size_t total = lead + static_cast<size_t>(n > 0 ? n : 0);
     size_t used = feed(buf.data(), total, now);
     if (used < total) rx_.assign(buf.data() + used, buf.data() + total);
@@ -391,7 +390,6 @@ void Conn::flush_tx(Instant now) {
     wire::Bytes tx = assoc_.pending_tx();
     if (tx.empty() || tcp_out_) return;
     ssize_t n = sys::send(tcp_, tx.data(), tx.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    SCTPMAP_LOG(kDebug, "assoc %d: wrote %zd of %zu bytes to TCP", sock_->assoc_id, n, tx.size());
     if (n > 0) {
       assoc_.consume_tx(static_cast<size_t>(n));
       continue;
@@ -433,7 +431,6 @@ void Conn::on_app_took() {
   uint32_t taken = sock_->clear_ack_doorbell();
   uint32_t delta = taken - acked_;
   acked_ = taken;
-  SCTPMAP_LOG(kDebug, "assoc %d: application took %u message(s)", sock_->assoc_id, delta);
   if (delta == 0 || finished_) return;
   Instant now = reactor_.now();
   assoc_.delivered(delta, now);

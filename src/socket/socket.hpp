@@ -96,7 +96,6 @@ class Socket : public std::enable_shared_from_this<Socket> {
   size_t partial_off_ = 0;
 
   friend int set_events_option(Socket&, int, const void*, socklen_t);
-  friend class OptionAccess;
 };
 
 int32_t next_assoc_id();

@@ -9,26 +9,12 @@
 #include "common/sys.hpp"
 #include "engine/reactor.hpp"
 #include "socket/conn.hpp"
+#include "socket/option_bytes.hpp"
 #include "socket/socket.hpp"
 #include "wire/chunk.hpp"
 
 namespace sctpmap::socket {
 namespace {
-
-using std::chrono::duration_cast;
-using std::chrono::milliseconds;
-
-uint32_t to_ms(Duration d) { return static_cast<uint32_t>(duration_cast<milliseconds>(d).count()); }
-
-template <class T>
-int write_opt(void* val, socklen_t* len, const T& in) {
-  if (!val || !len || *len < static_cast<socklen_t>(sizeof(T))) return -EINVAL;
-  std::memcpy(val, &in, sizeof(T));
-  *len = sizeof(T);
-  return 0;
-}
-
-int write_int(void* val, socklen_t* len, int v) { return write_opt(val, len, v); }
 
 struct Snapshot {
   bool live = false;

@@ -12,31 +12,12 @@
 #include "common/sys.hpp"
 #include "engine/reactor.hpp"
 #include "socket/conn.hpp"
+#include "socket/option_bytes.hpp"
 #include "socket/socket.hpp"
 #include "wire/chunk.hpp"
 
 namespace sctpmap::socket {
 namespace {
-
-using std::chrono::duration_cast;
-using std::chrono::milliseconds;
-
-Duration from_ms(uint32_t ms) { return milliseconds(ms); }
-
-template <class T>
-int read_opt(const void* val, socklen_t len, T* out) {
-  if (!val || len < static_cast<socklen_t>(sizeof(T))) return -EINVAL;
-  std::memcpy(out, val, sizeof(T));
-  return 0;
-}
-
-template <class T>
-int write_opt(void* val, socklen_t* len, const T& in) {
-  if (!val || !len || *len < static_cast<socklen_t>(sizeof(T))) return -EINVAL;
-  std::memcpy(val, &in, sizeof(T));
-  *len = sizeof(T);
-  return 0;
-}
 
 void log_unknown_once(int level, int name) {
   static std::mutex mu;
