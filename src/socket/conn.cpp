@@ -330,6 +330,10 @@ void Conn::read_pair(Instant now) {
     for (int i = 0; i < n && !finished_; ++i) {
       if (b.mm[i].msg_len == 0) {
         pair_eof_ = true;  // close() or shutdown(SHUT_WR) by the application
+        if (sock_->abort_on_close()) {
+          abort_local();
+          return;
+        }
         if (held_.empty()) assoc_.shutdown(now);
         break;
       }

@@ -295,6 +295,9 @@ void Socket::on_last_close() {
   }
   if (tcp >= 0) close_owned(tcp);
   if (fork_generation != socket::fork_generation()) return;
+  // Set before the fd closes: the engine may see the pair's EOF before the
+  // task below runs, and must not mistake the abort for a graceful close.
+  if (abort) abort_on_close_.store(true, std::memory_order_release);
   auto self = shared_from_this();
   engine::Reactor::instance().post([self, abort] {
     if (self->conn) {

@@ -58,6 +58,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   void set_failed(int error, Phase phase);
   EventMask events() const { return events_.load(std::memory_order_relaxed); }
   uint32_t taken() const { return taken_.load(std::memory_order_acquire); }
+  // SO_LINGER {1,0} was set at the last close(): the pair's EOF means abort.
+  bool abort_on_close() const { return abort_on_close_.load(std::memory_order_acquire); }
   // The engine consumed the doorbell; returns the new taken count.
   uint32_t clear_ack_doorbell();
 
@@ -89,6 +91,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::atomic<EventMask> events_{0};
   std::atomic<uint32_t> taken_{0};
   std::atomic<bool> ack_scheduled_{false};
+  std::atomic<bool> abort_on_close_{false};
 
   // How much of the pair's front message the application has read already
   // (SCTP partial reads). Under rx_mu_, held across the peek and the take.
