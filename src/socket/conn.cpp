@@ -123,15 +123,20 @@ void Conn::on_timer(Instant now) {
   pump(now);
 }
 
-// Deliveries to the application, written with one sendmmsg per batch. The
-// payload views point into the buffer being fed, which outlives the batch:
-// feed() flushes before it returns.
+// Deliveries to the application, gathered into one bundle (pair_message.hpp)
+// and written with one sendmsg. The payload views point into the buffer being
+// fed, which outlives the bundle: feed() flushes before it returns.
 struct DeliveryBatch {
-  static constexpr unsigned kSize = 64;
-  ToApp hdr[kSize];
-  iovec iov[kSize][2];
-  mmsghdr mm[kSize];
+  ToApp hdr[kBundleMaxEntries];
+  iovec iov[2 * kBundleMaxEntries];
   unsigned count = 0;
+  size_t bytes = 0;
+  bool full = false;  // an entry was refused for room: flush and go on
+
+  bool fits(size_t payload) const {
+    if (count == 0) return true;
+    return count < kBundleMaxEntries && bytes + sizeof(ToApp) + payload <= kBundleSoftBytes;
+  }
 };
 
 static DeliveryBatch& delivery_batch() {
@@ -141,7 +146,11 @@ static DeliveryBatch& delivery_batch() {
 
 bool Conn::deliver(const assoc::Delivery& d) {
   DeliveryBatch& b = delivery_batch();
-  if (!backlog_.empty() || b.count == DeliveryBatch::kSize) return false;
+  if (!backlog_.empty()) return false;
+  if (!b.fits(d.payload.size())) {
+    b.full = true;
+    return false;
+  }
   ToApp& h = b.hdr[b.count];
   h = ToApp{};
   h.kind = ToAppKind::kData;
@@ -152,42 +161,41 @@ bool Conn::deliver(const assoc::Delivery& d) {
   h.tsn = d.tsn;
   h.cumtsn = d.tsn;
   h.assoc_id = sock_->assoc_id;
-  b.iov[b.count][0] = {&h, sizeof h};
-  b.iov[b.count][1] = {const_cast<uint8_t*>(d.payload.data()), d.payload.size()};
-  b.mm[b.count] = mmsghdr{};
-  b.mm[b.count].msg_hdr.msg_iov = b.iov[b.count];
-  b.mm[b.count].msg_hdr.msg_iovlen = 2;
+  h.len = static_cast<uint32_t>(d.payload.size());
+  b.iov[2 * b.count] = {&h, sizeof h};
+  b.iov[2 * b.count + 1] = {const_cast<uint8_t*>(d.payload.data()), d.payload.size()};
+  b.bytes += sizeof h + d.payload.size();
   ++b.count;
   return true;
 }
 
-// Writes the batch. What the pair cannot take now moves to the backlog (a
-// copy), in order, and the pair's POLLOUT resumes it.
+// Writes the bundle. If the pair cannot take it now it moves to the backlog
+// (one copy), in order, and the pair's POLLOUT resumes it.
 void Conn::flush_deliveries() {
   DeliveryBatch& b = delivery_batch();
-  unsigned sent = 0;
-  while (sent < b.count) {
-    int n = static_cast<int>(::syscall(SYS_sendmmsg, pair_, b.mm + sent, b.count - sent, MSG_DONTWAIT | MSG_NOSIGNAL));
-    if (n > 0) {
-      sent += static_cast<unsigned>(n);
-      continue;
+  b.full = false;
+  if (b.count == 0) return;
+  msghdr m{};
+  m.msg_iov = b.iov;
+  m.msg_iovlen = 2 * b.count;
+  ssize_t n;
+  do {
+    n = sys::sendmsg(pair_, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  // Any other error: the application closed its end, and Linux discards
+  // data for a closed socket.
+  if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+    std::vector<uint8_t> bundle(b.bytes);
+    size_t off = 0;
+    for (unsigned i = 0; i < 2 * b.count; ++i) {
+      std::memcpy(bundle.data() + off, b.iov[i].iov_base, b.iov[i].iov_len);
+      off += b.iov[i].iov_len;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN && errno != ENOBUFS) {
-      sent = b.count;  // the application closed its end: Linux discards data for a closed socket
-      break;
-    }
-    for (unsigned i = sent; i < b.count; ++i) {
-      const iovec& p = b.iov[i][1];
-      std::vector<uint8_t> msg(sizeof(ToApp) + p.iov_len);
-      std::memcpy(msg.data(), &b.hdr[i], sizeof(ToApp));
-      std::memcpy(msg.data() + sizeof(ToApp), p.iov_base, p.iov_len);
-      backlog_.push_back(std::move(msg));
-    }
+    backlog_.push_back(std::move(bundle));
     arm_pair_out();
-    break;
   }
   b.count = 0;
+  b.bytes = 0;
 }
 
 // Reactor-thread buffers shared by every Conn: an idle association then holds
@@ -209,7 +217,7 @@ size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
   while (used < len) {
     size_t step = assoc_.receive(wire::Bytes(data + used, len - used), now, *this);
     used += step;
-    const bool batch_full = delivery_batch().count == DeliveryBatch::kSize;
+    const bool batch_full = delivery_batch().full;
     flush_deliveries();
     if (!batch_full || !backlog_.empty() || step == 0 || finished_) break;
   }

@@ -82,7 +82,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void on_comm_up(const assoc::CommUp& up);
   void on_ended(int error, uint16_t sac_state);
   void notify(uint16_t sn_type, std::vector<uint8_t> body);
-  void queue_to_app(const ToApp& hdr, const std::vector<uint8_t>& body);
+  void queue_to_app(ToApp hdr, const std::vector<uint8_t>& body);
   bool flush_backlog();
   void fail_unsent_from_pair();
   void hand_to_listener();

@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: MIT
 // What crosses the AF_UNIX SOCK_SEQPACKET pair between an application thread
-// and the engine: one header plus the payload, one pair message per user
-// message or notification, so the kernel keeps boundaries and readiness exact.
+// and the engine.
+//
+// Application -> engine: one pair message per user message (ToEngine + payload).
+//
+// Engine -> application: one pair message is a *bundle* of one or more
+// entries, each a ToApp header followed by `len` payload bytes, back to back
+// (no padding; readers memcpy the header out). A bundle stays in the pair
+// until the application has read its last entry, so POLLIN is set exactly
+// while some message or notification is unread, while a burst of small
+// messages costs the kernel one skb and the reader two system calls per
+// bundle rather than per message (docs/ARCHITECTURE.md, "Bundles").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace sctpmap::socket {
@@ -42,10 +52,19 @@ struct ToApp {
   uint32_t cumtsn = 0;
   uint32_t context = 0;
   int32_t assoc_id = 0;
+  uint32_t len = 0;        // payload bytes following this header in the bundle
   uint64_t accept_id = 0;  // kAccept only
 };
 
 static_assert(sizeof(ToEngine) == 24);
 static_assert(sizeof(ToApp) == 40);
+
+// An entry joins a non-empty bundle only while the bundle stays within
+// kBundleSoftBytes (headers included) and kBundleMaxEntries; a lone entry may
+// be larger: a maximal message, or a SEND_FAILED notification carrying one.
+inline constexpr size_t kBundleSoftBytes = 64 * 1024;
+inline constexpr unsigned kBundleMaxEntries = 256;
+// Largest engine -> application pair message; the application's peek buffer.
+inline constexpr size_t kPairBundleMax = 128 * 1024;
 
 }  // namespace sctpmap::socket

@@ -85,6 +85,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   Socket(int domain, int type, int engine_fd);
   void note_taken();
   int ensure_tcp_socket();
+  ssize_t recv_eof(msghdr* msg);
+  ssize_t recv_entry(int fd, msghdr* msg, int flags);
   ssize_t finish_recv(msghdr* msg, const ToApp& hdr, size_t len, bool last, int flags);
   int wait_connected(int fd);
 
@@ -93,9 +95,13 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::atomic<bool> ack_scheduled_{false};
   std::atomic<bool> abort_on_close_{false};
 
-  // How much of the pair's front message the application has read already
-  // (SCTP partial reads). Under rx_mu_, held across the peek and the take.
+  // The front bundle, once it holds more than the application took in one
+  // call: a copy of it (the bundle itself stays in the pair until its last
+  // entry is read), the offset of the next entry, and how much of that
+  // entry's payload was read already (SCTP partial reads). Under rx_mu_.
   std::mutex rx_mu_;
+  std::vector<uint8_t> rx_bundle_;
+  size_t rx_pos_ = 0;
   size_t partial_off_ = 0;
 
   friend int set_events_option(Socket&, int, const void*, socklen_t);

@@ -93,7 +93,8 @@ void put_cmsg(msghdr* msg, size_t* used, int type, const void* data, size_t len)
   *used += need;
 }
 
-thread_local std::vector<uint8_t> t_overflow;
+// Where the front bundle is peeked at; only its used part is ever touched.
+thread_local std::vector<uint8_t> t_bundle;
 
 }  // namespace
 
@@ -150,57 +151,71 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   return n - static_cast<ssize_t>(sizeof h);
 }
 
-// Reads the front message. A message is taken out of the pair only once it
-// has been read completely, so POLLIN stays exact across partial reads: a
-// buffer that can hold any message reads it in one call; a smaller one peeks
-// first and consumes only with the last piece (SCTP's partial reads: pieces
-// without MSG_EOR, ancillary data with each).
+// Reads the front entry of the front bundle (pair_message.hpp). The bundle
+// leaves the pair only with its last entry, so POLLIN stays exact. The
+// common case, a bundle of one message that fits the caller's buffer, costs a
+// peek and a discard; otherwise the bundle is copied once into rx_bundle_ and
+// served from there: its further entries cost no system call, and a message
+// longer than the buffer is read in pieces (no MSG_EOR until the end,
+// ancillary data with each piece, as SCTP).
 ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
-  if (msg->msg_iovlen > kMaxIov - 2) return -EMSGSIZE;
+  if (msg->msg_iovlen > kMaxIov) return -EMSGSIZE;
   {
     std::lock_guard lock(mu);
     if (phase == Phase::kFresh || phase == Phase::kListening) return -ENOTCONN;
   }
-  const size_t cap = iov_total(msg);
-  const bool peek = flags & MSG_PEEK;
-  // The offset into the front message is shared by every reader of the socket.
+  // The position in the front bundle is shared by every reader of the socket.
   std::lock_guard rx_lock(rx_mu_);
-  const size_t off = partial_off_;
-  // Largest pair message: a SEND_FAILED notification carrying a maximal message.
-  const bool small = off > 0 || cap < wire::kMaxDraftMessage + sizeof(sctp_send_failed_event);
-  if (t_overflow.size() < 65536 + 4096) t_overflow.resize(65536 + 4096);
-  ToApp h;
-  iovec iov[kMaxIov];
-  size_t n_iov = 0;
-  iov[n_iov++] = {&h, sizeof h};
-  if (off == 0) {
-    for (size_t i = 0; i < msg->msg_iovlen; ++i) iov[n_iov++] = msg->msg_iov[i];
-  }
-  iov[n_iov++] = {t_overflow.data(), t_overflow.size()};
-  msghdr m{};
-  m.msg_iov = iov;
-  m.msg_iovlen = n_iov;
-  ssize_t n = sys::recvmsg(fd, &m, (flags & MSG_DONTWAIT) | ((small || peek) ? MSG_PEEK : 0));
+  if (rx_pos_ < rx_bundle_.size()) return recv_entry(fd, msg, flags);
+  if (t_bundle.size() < kPairBundleMax) t_bundle.resize(kPairBundleMax);
+  ssize_t n = sys::recv(fd, t_bundle.data(), t_bundle.size(), (flags & MSG_DONTWAIT) | MSG_PEEK);
   if (n < 0) return -errno;
-  if (n == 0) {
-    std::lock_guard lock(mu);
-    int err = pending_error;
-    pending_error = 0;
-    msg->msg_controllen = 0;
-    msg->msg_flags = 0;
-    return err ? -err : 0;
+  if (n == 0) return recv_eof(msg);
+  ToApp h;
+  if (static_cast<size_t>(n) < sizeof h) return -EIO;  // the engine writes whole headers
+  std::memcpy(&h, t_bundle.data(), sizeof h);
+  if (sizeof h + h.len == static_cast<size_t>(n) && h.len <= iov_total(msg) && !(flags & MSG_PEEK)) {
+    scatter(msg, t_bundle.data() + sizeof h, h.len);
+    sys::recv(fd, nullptr, 0, MSG_DONTWAIT);  // take it out of the pair
+    return finish_recv(msg, h, h.len, true, flags);
   }
-  const size_t got = static_cast<size_t>(n) - sizeof h;
-  size_t len = std::min(cap, got - off);
-  if (off > 0) scatter(msg, t_overflow.data() + off, len);
-  const bool last = off + len == got;
-  if (small && !peek) {
-    if (last) {
-      sys::recv(fd, nullptr, 0, MSG_DONTWAIT);  // now take it out of the pair
-      partial_off_ = 0;
-    } else {
-      partial_off_ = off + len;
+  rx_bundle_.assign(t_bundle.data(), t_bundle.data() + n);
+  rx_pos_ = 0;
+  partial_off_ = 0;
+  return recv_entry(fd, msg, flags);
+}
+
+// The engine closed its end and every bundle has been read: end of file, or
+// the error that ended the association.
+ssize_t Socket::recv_eof(msghdr* msg) {
+  std::lock_guard lock(mu);
+  int err = pending_error;
+  pending_error = 0;
+  msg->msg_controllen = 0;
+  msg->msg_flags = 0;
+  return err ? -err : 0;
+}
+
+// Serves the entry at rx_pos_ from the copied bundle. Caller holds rx_mu_.
+ssize_t Socket::recv_entry(int fd, msghdr* msg, int flags) {
+  ToApp h;
+  if (rx_bundle_.size() - rx_pos_ < sizeof h) return -EIO;
+  std::memcpy(&h, rx_bundle_.data() + rx_pos_, sizeof h);
+  if (rx_bundle_.size() - rx_pos_ - sizeof h < h.len) return -EIO;
+  const uint8_t* payload = rx_bundle_.data() + rx_pos_ + sizeof h;
+  const size_t len = std::min(iov_total(msg), h.len - partial_off_);
+  scatter(msg, payload + partial_off_, len);
+  const bool last = partial_off_ + len == h.len;
+  if (!(flags & MSG_PEEK)) {
+    partial_off_ = last ? 0 : partial_off_ + len;
+    if (last) rx_pos_ += sizeof h + h.len;
+    if (rx_pos_ == rx_bundle_.size()) {
+      sys::recv(fd, nullptr, 0, MSG_DONTWAIT);  // the bundle's last entry: take it out of the pair
+      rx_pos_ = 0;
+      rx_bundle_.clear();
+      // A few KiB stay for the next burst; a large copy is not kept idle.
+      if (rx_bundle_.capacity() > 16 * 1024) std::vector<uint8_t>().swap(rx_bundle_);
     }
   }
   return finish_recv(msg, h, len, last, flags);

@@ -231,5 +231,44 @@ API_TEST(PartialReadWithoutEor, 20) {
   EXPECT_TRUE(joined == big);
 }
 
+// A burst of small messages reaches the application as bundles of several
+// messages per pair message (pair_message.hpp). Each must still read as its
+// own message with its own stream, PPID and MSG_EOR, whole, peeked or in
+// pieces, and POLLIN must hold until the last one is read, then drop.
+API_TEST(BurstReadsAsSeparateMessagesWithExactPollin, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  constexpr int kCount = 300;
+  std::vector<std::vector<uint8_t>> sent;
+  for (int i = 0; i < kCount; ++i) {
+    sent.push_back(pattern(1 + (i * 37) % 400, static_cast<uint8_t>(i)));
+    ASSERT_EQ(send_message(a.client, sent.back(), static_cast<uint16_t>(i % 10), 1000 + i), int(sent.back().size()));
+  }
+  usleep(200 * 1000);  // let the engine queue the burst
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(readable_within(a.server, 0)) << "POLLIN dropped with message " << i << " unread";
+    const auto& want = sent[size_t(i)];
+    if (i % 7 == 3) {  // a peek leaves the message in place
+      const Received p = receive(a.server, 70000, 0, MSG_PEEK);
+      ASSERT_EQ(p.n, ssize_t(want.size())) << "peek of message " << i;
+      EXPECT_TRUE(p.data == want);
+    }
+    std::vector<uint8_t> got;
+    Received r;
+    const size_t piece = (i % 5 == 2 && want.size() > 3) ? want.size() / 3 : 70000;
+    do {  // messages 2, 7, 12, ... in pieces, from the middle of a bundle
+      r = receive(a.server, piece, 0);
+      ASSERT_GT(r.n, 0) << "message " << i << ": " << std::strerror(r.err);
+      ASSERT_TRUE(r.has_sinfo);
+      EXPECT_EQ(r.sinfo.sinfo_stream, i % 10) << "message " << i;
+      EXPECT_EQ(r.sinfo.sinfo_ppid, uint32_t(1000 + i)) << "message " << i;
+      got.insert(got.end(), r.data.begin(), r.data.end());
+    } while (!(r.flags & MSG_EOR) && got.size() < want.size());
+    EXPECT_TRUE(r.flags & MSG_EOR) << "message " << i;
+    ASSERT_TRUE(got == want) << "message " << i << " differs";
+  }
+  EXPECT_FALSE(readable_within(a.server, 100)) << "POLLIN set with nothing left to read";
+}
+
 }  // namespace
 }  // namespace sctpmap::test
