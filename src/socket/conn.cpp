@@ -22,6 +22,11 @@ constexpr size_t kRxCapacity = 256 * 1024;
 // application, so a peer with a closed window pushes back to the sender's fd.
 constexpr size_t kTxHighWater = 512 * 1024;
 constexpr size_t kPairMessageMax = 65536 + sizeof(ToEngine);
+// Direct sends closer together than this are a stream: batched (send_direct).
+constexpr Duration kStreamingGap = std::chrono::microseconds(20);
+// Messages this large are written at once even in a stream: one send per
+// message is already efficient, and batching would only add a hop.
+constexpr size_t kDirectWriteMin = 4096;
 
 std::unordered_set<Conn*>& registry() {
   static auto* r = new std::unordered_set<Conn*>();  // reactor thread only; leaked on purpose
@@ -46,9 +51,25 @@ Conn::Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::share
   static bool drain_installed = false;
   if (!drain_installed) {
     drain_installed = true;
-    reactor_.set_exit_drain([] { Conn::for_each([](Conn& c) { c.start_exit_drain(); }); },
-                            [] { return Conn::all([](const Conn& c) { return c.drained(); }); },
-                            [] { Conn::for_each([](Conn& c) { c.report(); }); });
+    reactor_.set_exit_drain(
+        [] {
+          Conn::for_each([](Conn& c) {
+            std::lock_guard lock(c.sock_->tx_mu);
+            c.start_exit_drain();
+          });
+        },
+        [] {
+          return Conn::all([](const Conn& c) {
+            std::lock_guard lock(c.sock_->tx_mu);
+            return c.drained();
+          });
+        },
+        [] {
+          Conn::for_each([](Conn& c) {
+            std::lock_guard lock(c.sock_->tx_mu);
+            c.report();
+          });
+        });
   }
 }
 
@@ -103,6 +124,9 @@ void Conn::on_tcp_out(uint32_t) {
     return;
   }
   pump(now);
+  // read_pair() stops above kTxHighWater unwritten bytes; with the
+  // application blocked on a full pair no new POLLIN would restart it.
+  if (!finished_ && pair_waiting()) read_pair(now);
 }
 
 void Conn::on_tcp_in(uint32_t) { read_tcp(reactor_.now()); }
@@ -117,6 +141,7 @@ void Conn::on_pair_out(uint32_t) {
 }
 
 void Conn::on_timer(Instant now) {
+  std::lock_guard lock(sock_->tx_mu);
   timer_token_ = 0;
   timer_at_.reset();
   assoc_.on_timeout(now);
@@ -265,7 +290,7 @@ void Conn::read_tcp(Instant now) {
     break;
   }
   pump(now);
-  if (!held_.empty()) {  // ACKs may have made room
+  if (pair_waiting()) {  // ACKs may have made room
     bool was_eof_pending = pair_eof_;
     read_pair(now);
     if (was_eof_pending && held_.empty() && !finished_) {
@@ -336,6 +361,7 @@ void Conn::read_pair(Instant now) {
       break;
     }
     for (int i = 0; i < n && !finished_; ++i) {
+      if (b.mm[i].msg_len != 0 && b.hdr[i].kind == ToEngineKind::kData) sock_->pair_data_queued.fetch_sub(1);
       if (b.mm[i].msg_len == 0) {
         pair_eof_ = true;  // close() or shutdown(SHUT_WR) by the application
         if (sock_->abort_on_close()) {
@@ -441,18 +467,81 @@ void Conn::pump(Instant now) {
 
 void Conn::on_app_took() {
   uint32_t taken = sock_->clear_ack_doorbell();
+  if (taken == acked_ || finished_) return;
+  Instant now = reactor_.now();
+  ack_taken(taken, now);
+  pump(now);
+}
+
+// One ACK per DATA the application took since the last call (draft section 3).
+void Conn::ack_taken(uint32_t taken, Instant now) {
   uint32_t delta = taken - acked_;
   acked_ = taken;
-  if (delta == 0 || finished_) return;
+  if (delta != 0) assoc_.delivered(delta, now);
+}
+
+// Skips the application -> pair -> engine hop and the engine's wake-up: the
+// message is encoded and written to TCP on the calling thread. Only when
+// order cannot suffer (nothing in the pair or held, the association
+// established) and nothing needs the engine (room in the send buffer, TCP
+// not backed up); the pair path keeps POLLOUT and blocking sends exact in
+// every other case. ACKs owed for what the application took ride along, so
+// a reply carries the ACK of the request in the same segment.
+bool Conn::send_direct(const ToEngine& h, const msghdr* msg, size_t len) {
+  if (finished_ || !up_ || pair_eof_ || !held_.empty() || sock_->pair_data_queued.load() != 0) return false;
+  if (h.flags & (SCTP_EOF | SCTP_ABORT)) return false;
+  if (assoc_.state() != assoc::State::kEstablished || !assoc_.can_send(len)) return false;
+  if (tcp_out_ || (!flush_posted_ && !assoc_.pending_tx().empty())) return false;  // stay behind the engine
   Instant now = reactor_.now();
-  assoc_.delivered(delta, now);
-  pump(now);
+  assoc::Message m;
+  m.sid = h.sid;
+  m.ppid = ntohl(h.ppid);
+  m.flags = h.flags;
+  m.context = h.context;
+  m.payload.resize(len);
+  size_t off = 0;
+  for (size_t i = 0; i < msg->msg_iovlen; ++i) {
+    std::memcpy(m.payload.data() + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
+    off += msg->msg_iov[i].iov_len;
+  }
+  ack_taken(sock_->taken(), now);
+  submit(std::move(m), now);
+  // Nagle's idea in user space: a message that follows the previous one
+  // closely joins a batch the engine writes in one send, instead of costing
+  // a TCP segment of its own; an isolated message (request/response) or a
+  // large one is written at once, so latency gains a hop rather than a wake.
+  const bool streaming = now - last_app_send_ < kStreamingGap;
+  last_app_send_ = now;
+  if (flush_posted_ || (streaming && len < kDirectWriteMin)) {
+    post_flush();
+    return true;
+  }
+  wire::Bytes tx = assoc_.pending_tx();
+  ssize_t n = sys::send(tcp_, tx.data(), tx.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n > 0) assoc_.consume_tx(static_cast<size_t>(n));
+  if (n != static_cast<ssize_t>(tx.size())) post_flush();  // TCP full or failed: the engine takes over
+  return true;
+}
+
+// Application thread, holding tx_mu: the engine writes what is queued (and
+// arms POLLOUT or reports a failure) on its next turn.
+void Conn::post_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  reactor_.post([s = sock_] {
+    std::lock_guard lock(s->tx_mu);
+    if (Conn* c = s->conn) {
+      c->flush_posted_ = false;
+      c->pump(c->reactor_.now());
+    }
+  });
 }
 
 // Work left after a fairness budget: the multishot poll only fires on new
 // readiness, so nothing else would come back to it.
 void Conn::continue_later(void (Conn::*fn)(Instant)) {
   reactor_.post([this, fn] {
+    std::lock_guard lock(sock_->tx_mu);
     if (!finished_) (this->*fn)(reactor_.now());
   });
 }

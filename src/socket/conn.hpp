@@ -35,6 +35,11 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool deliver(const assoc::Delivery& d) override;
   void flush_deliveries();
   void on_app_took();  // the application took messages: ACK them
+  // Application thread, holding sock->tx_mu: sends one user message straight
+  // to TCP when nothing is queued ahead of it and the send buffer has room
+  // (docs/ARCHITECTURE.md, "Direct sends"). False: the caller writes it to
+  // the pair instead, and the engine takes it from there.
+  bool send_direct(const ToEngine& h, const msghdr* msg, size_t len);
 
   static void for_each(void (*fn)(Conn&));
   static bool all(bool (*pred)(const Conn&));
@@ -45,7 +50,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
     Conn* conn;
     void (Conn::*fn)(uint32_t);
     Port(Conn* c, void (Conn::*f)(uint32_t)) : conn(c), fn(f) {}
-    void on_ready(int, uint32_t revents) override { (conn->*fn)(revents); }
+    void on_ready(int, uint32_t revents) override {
+      std::lock_guard lock(conn->sock_->tx_mu);
+      (conn->*fn)(revents);
+    }
   };
 
   // Linux's T5 shutdown guard: a peer that never answers our FIN with its own
@@ -54,6 +62,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
     Conn* conn;
     explicit GuardPort(Conn* c) : conn(c) {}
     void on_timer(Instant) override {
+      std::lock_guard lock(conn->sock_->tx_mu);
       conn->guard_token_ = 0;
       conn->abort_local();
     }
@@ -78,6 +87,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   static std::vector<uint8_t>& shared_scratch();
   void pump(Instant now);
   void flush_tx(Instant now);
+  // Messages from the application wait in held_ or in the pair.
+  bool pair_waiting() const { return !held_.empty() || sock_->pair_data_queued.load() != 0; }
+  void ack_taken(uint32_t taken, Instant now);
+  void post_flush();
   void handle_events(Instant now);
   void on_comm_up(const assoc::CommUp& up);
   void on_ended(int error, uint16_t sac_state);
@@ -129,6 +142,8 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   std::deque<assoc::Message> held_;  // read from the pair, waiting for send-buffer room
   std::deque<std::vector<uint8_t>> backlog_;  // whole pair messages for the app, in order
   uint32_t acked_ = 0;
+  bool flush_posted_ = false;  // an application thread asked the engine to write tx
+  Instant last_app_send_{};    // of the last direct send
 };
 
 }  // namespace sctpmap::socket

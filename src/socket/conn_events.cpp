@@ -118,6 +118,7 @@ void Conn::on_comm_up(const assoc::CommUp& u) {
   notify(SCTP_ASSOC_CHANGE,
          make_assoc_change(SCTP_COMM_UP, 0, u.outbound_streams, u.inbound_streams, sock_->assoc_id));
   pair_in_ = reactor_.watch(pair_, POLLIN | POLLRDHUP, &pair_in_port_, true);
+  sock_->direct = this;
   if (listener_) hand_to_listener();
   // A connect()ing application may already have queued messages behind its filler.
   read_pair(reactor_.now());
@@ -233,6 +234,7 @@ void Conn::finish() {
   }
   close_owned(tcp_);
   sock_->conn = nullptr;
+  sock_->direct = nullptr;
   if (listener_ && sock_->accept_app_fd >= 0) {  // died before COMM_UP: nobody will accept it
     close_owned(sock_->accept_app_fd);
     sock_->accept_app_fd = -1;

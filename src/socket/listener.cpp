@@ -93,6 +93,7 @@ void Listener::accept_all() {
     own_fd(sv[1]);
     auto child = Socket::make_accepted(*sock_, sv[0], sv[1]);
     auto* c = new Conn(child, fd, false, sock_);
+    std::lock_guard lock(child->tx_mu);
     c->begin();
   }
 }

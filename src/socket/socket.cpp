@@ -229,6 +229,7 @@ int Socket::connect(int fd, const sockaddr* addr, socklen_t len) {
   auto self = shared_from_this();
   engine::Reactor::instance().post([self, tcp] {
     auto* c = new Conn(self, tcp, true, nullptr);
+    std::lock_guard lock(self->tx_mu);
     c->begin();
   });
   if (sys::fcntl(fd, F_GETFL) & O_NONBLOCK) return -EINPROGRESS;
@@ -258,6 +259,10 @@ int Socket::shutdown(int fd, int how) {
     if (phase != Phase::kEstablished && phase != Phase::kShutdown && phase != Phase::kConnecting) return -ENOTCONN;
   }
   if (how == SHUT_RD) return 0;  // Linux SCTP ignores SHUT_RD
+  {
+    std::lock_guard lock(mu);
+    write_shut = true;  // direct sends do not meet the pair's own EPIPE
+  }
   // The engine reads EOF from the pair and starts SCTP's graceful shutdown.
   if (sys::shutdown(fd, SHUT_WR) < 0) return -errno;
   return 0;
@@ -300,6 +305,7 @@ void Socket::on_last_close() {
   if (abort) abort_on_close_.store(true, std::memory_order_release);
   auto self = shared_from_this();
   engine::Reactor::instance().post([self, abort] {
+    std::lock_guard lock(self->tx_mu);
     if (self->conn) {
       if (abort) self->conn->abort_local();
       return;  // otherwise the engine sees EOF on the pair and shuts down gracefully
@@ -338,6 +344,7 @@ void Socket::note_taken() {
   if (fork_generation != socket::fork_generation()) return;
   auto self = shared_from_this();
   engine::Reactor::instance().post([self] {
+    std::lock_guard lock(self->tx_mu);
     if (self->conn) self->conn->on_app_took();
   });
 }

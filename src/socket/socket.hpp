@@ -71,8 +71,18 @@ class Socket : public std::enable_shared_from_this<Socket> {
 
   std::mutex mu;
   Options opts;                 // under mu
+
+  // The association lock: the engine holds it whenever it works on this
+  // socket's Conn, and an application thread holds it to send through
+  // `direct` (Conn::send_direct). Never taken while holding `mu`.
+  std::mutex tx_mu;
+  Conn* direct = nullptr;  // under tx_mu: set while application threads may send directly
+  // Data messages written to the pair and not yet read by the engine. A
+  // direct send must not overtake them.
+  std::atomic<uint32_t> pair_data_queued{0};
   Phase phase = Phase::kFresh;  // under mu
   int pending_error = 0;        // under mu: SO_ERROR, and the errno of a failed read at EOF
+  bool write_shut = false;      // under mu: shutdown(SHUT_WR) was called
   uint16_t outbound_streams = 0, inbound_streams = 0;  // under mu
   sockaddr_storage local{}, peer{};                     // under mu
   int tcp_fd = -1;              // under mu; handed to the engine by listen/connect

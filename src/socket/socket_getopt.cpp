@@ -29,6 +29,7 @@ Snapshot snapshot(Socket& s) {
   Snapshot out;
   if (s.fork_generation != fork_generation()) return out;
   engine::Reactor::instance().call([&] {
+    std::lock_guard lock(s.tx_mu);
     if (!s.conn) return;
     const auto& a = s.conn->association();
     out.live = true;

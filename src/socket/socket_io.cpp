@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/sys.hpp"
+#include "socket/conn.hpp"
 #include "socket/socket.hpp"
 #include "wire/chunk.hpp"
 
@@ -79,6 +80,16 @@ void scatter(const msghdr* msg, const uint8_t* src, size_t len) {
   }
 }
 
+// Copies the first `len` bytes of the caller's iovecs to `dst`.
+void gather(const msghdr* msg, uint8_t* dst, size_t len) {
+  for (size_t i = 0; i < msg->msg_iovlen && len > 0; ++i) {
+    size_t n = std::min(len, msg->msg_iov[i].iov_len);
+    std::memcpy(dst, msg->msg_iov[i].iov_base, n);
+    dst += n;
+    len -= n;
+  }
+}
+
 void put_cmsg(msghdr* msg, size_t* used, int type, const void* data, size_t len) {
   size_t need = CMSG_SPACE(len);
   if (!msg->msg_control || *used + need > msg->msg_controllen) {
@@ -105,7 +116,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   uint16_t os;
   {
     std::lock_guard lock(mu);
-    switch (phase) {
+    switch (write_shut ? Phase::kShutdown : phase) {
       case Phase::kEstablished:
       case Phase::kConnecting:
         break;
@@ -140,14 +151,25 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   h.context = p.context;
   h.ttl = p.ttl;
   h.assoc_id = assoc_id;
+  if (fork_generation == socket::fork_generation()) {
+    // Waiting for the engine (it holds the lock for one batch of work) costs
+    // less than falling back to the pair: measured, docs/PERFORMANCE.md.
+    std::lock_guard lock(tx_mu);
+    if (direct && direct->send_direct(h, msg, len)) return static_cast<ssize_t>(len);
+  }
   iovec iov[kMaxIov];
   iov[0] = {&h, sizeof h};
   for (size_t i = 0; i < msg->msg_iovlen; ++i) iov[i + 1] = msg->msg_iov[i];
   msghdr m{};
   m.msg_iov = iov;
   m.msg_iovlen = msg->msg_iovlen + 1;
+  pair_data_queued.fetch_add(1);  // before the write: a direct send must not overtake it
   ssize_t n = sys::sendmsg(fd, &m, flags & (MSG_DONTWAIT | MSG_NOSIGNAL));
-  if (n < 0) return -errno;
+  if (n < 0) {
+    int err = errno;
+    pair_data_queued.fetch_sub(1);
+    return -err;
+  }
   return n - static_cast<ssize_t>(sizeof h);
 }
 
@@ -160,7 +182,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
 // ancillary data with each piece, as SCTP).
 ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
-  if (msg->msg_iovlen > kMaxIov) return -EMSGSIZE;
+  if (msg->msg_iovlen > kMaxIov - 2) return -EMSGSIZE;
   {
     std::lock_guard lock(mu);
     if (phase == Phase::kFresh || phase == Phase::kListening) return -ENOTCONN;
@@ -168,19 +190,34 @@ ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   // The position in the front bundle is shared by every reader of the socket.
   std::lock_guard rx_lock(rx_mu_);
   if (rx_pos_ < rx_bundle_.size()) return recv_entry(fd, msg, flags);
+  // Peek the header, the first entry's payload straight into the caller's
+  // buffer, and whatever follows into t_bundle.
   if (t_bundle.size() < kPairBundleMax) t_bundle.resize(kPairBundleMax);
-  ssize_t n = sys::recv(fd, t_bundle.data(), t_bundle.size(), (flags & MSG_DONTWAIT) | MSG_PEEK);
+  ToApp h;
+  iovec iov[kMaxIov];
+  size_t n_iov = 0;
+  iov[n_iov++] = {&h, sizeof h};
+  for (size_t i = 0; i < msg->msg_iovlen; ++i) iov[n_iov++] = msg->msg_iov[i];
+  iov[n_iov++] = {t_bundle.data(), t_bundle.size()};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = n_iov;
+  ssize_t n = sys::recvmsg(fd, &m, (flags & MSG_DONTWAIT) | MSG_PEEK);
   if (n < 0) return -errno;
   if (n == 0) return recv_eof(msg);
-  ToApp h;
   if (static_cast<size_t>(n) < sizeof h) return -EIO;  // the engine writes whole headers
-  std::memcpy(&h, t_bundle.data(), sizeof h);
-  if (sizeof h + h.len == static_cast<size_t>(n) && h.len <= iov_total(msg) && !(flags & MSG_PEEK)) {
-    scatter(msg, t_bundle.data() + sizeof h, h.len);
-    sys::recv(fd, nullptr, 0, MSG_DONTWAIT);  // take it out of the pair
+  const size_t cap = iov_total(msg);
+  const size_t body = static_cast<size_t>(n) - sizeof h;
+  if (h.len == body && h.len <= cap && !(flags & MSG_PEEK)) {
+    sys::recv(fd, nullptr, 0, MSG_DONTWAIT);  // a lone message, read whole: take it out of the pair
     return finish_recv(msg, h, h.len, true, flags);
   }
-  rx_bundle_.assign(t_bundle.data(), t_bundle.data() + n);
+  // Several entries, or a piece: rebuild the bundle from the caller's buffer and t_bundle.
+  rx_bundle_.resize(static_cast<size_t>(n));
+  std::memcpy(rx_bundle_.data(), &h, sizeof h);
+  const size_t in_user = std::min(cap, body);
+  gather(msg, rx_bundle_.data() + sizeof h, in_user);
+  std::memcpy(rx_bundle_.data() + sizeof h + in_user, t_bundle.data(), body - in_user);
   rx_pos_ = 0;
   partial_off_ = 0;
   return recv_entry(fd, msg, flags);
@@ -226,17 +263,8 @@ ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, 
   msg->msg_flags = notification ? MSG_NOTIFICATION : 0;
   size_t used = 0;
   if (!notification) {
-    if (events() & event_bit(SCTP_DATA_IO_EVENT)) {
-      sctp_sndrcvinfo s{};
-      s.sinfo_stream = h.sid;
-      s.sinfo_ssn = h.ssn;
-      s.sinfo_flags = h.flags;
-      s.sinfo_ppid = h.ppid;
-      s.sinfo_tsn = h.tsn;
-      s.sinfo_cumtsn = h.cumtsn;
-      s.sinfo_assoc_id = h.assoc_id;
-      put_cmsg(msg, &used, SCTP_SNDRCV, &s, sizeof s);
-    }
+    // Linux's order (sctp_recvmsg): NXTINFO, RCVINFO, then SNDRCV; libsctp's
+    // sctp_recvv sizes its buffer for the first two only.
     bool want_rcvinfo;
     {
       std::lock_guard lock(mu);
@@ -252,6 +280,17 @@ ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, 
       r.rcv_cumtsn = h.cumtsn;
       r.rcv_assoc_id = h.assoc_id;
       put_cmsg(msg, &used, SCTP_RCVINFO, &r, sizeof r);
+    }
+    if (events() & event_bit(SCTP_DATA_IO_EVENT)) {
+      sctp_sndrcvinfo s{};
+      s.sinfo_stream = h.sid;
+      s.sinfo_ssn = h.ssn;
+      s.sinfo_flags = h.flags;
+      s.sinfo_ppid = h.ppid;
+      s.sinfo_tsn = h.tsn;
+      s.sinfo_cumtsn = h.cumtsn;
+      s.sinfo_assoc_id = h.assoc_id;
+      put_cmsg(msg, &used, SCTP_SNDRCV, &s, sizeof s);
     }
   }
   msg->msg_controllen = used;

@@ -39,6 +39,7 @@ static void apply_live(Socket& s) {
     cfg = s.opts.assoc;
   }
   engine::Reactor::instance().post([self, cfg] {
+    std::lock_guard lock(self->tx_mu);
     if (self->conn) self->conn->update_config(cfg);
   });
 }

@@ -270,5 +270,62 @@ API_TEST(BurstReadsAsSeparateMessagesWithExactPollin, 20) {
   EXPECT_FALSE(readable_within(a.server, 100)) << "POLLIN set with nothing left to read";
 }
 
+// Sends go straight to TCP while the send buffer has room and through the
+// pair once it is full (docs/ARCHITECTURE.md, "Direct sends"). Across both
+// switches the order must hold, and a non-blocking sender must see EAGAIN
+// and lose POLLOUT when the peer stops reading, and get POLLOUT back when it
+// reads again.
+API_TEST(BackpressureSwitchKeepsOrderAndPollout, 30) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  int flags = fcntl(a.client, F_GETFL);
+  ASSERT_EQ(fcntl(a.client, F_SETFL, flags | O_NONBLOCK), 0);
+  auto numbered = [](uint32_t seq) {
+    std::vector<uint8_t> m = pattern(1000, static_cast<uint8_t>(seq));
+    std::memcpy(m.data(), &seq, sizeof seq);
+    return m;
+  };
+  uint32_t sent = 0;
+  for (;;) {  // the server reads nothing: the un-ACKed queue, then the pair fill
+    errno = 0;
+    const int rc = send_message(a.client, numbered(sent), static_cast<uint16_t>(sent % 4));
+    if (rc < 0) {
+      ASSERT_EQ(errno, EAGAIN) << std::strerror(errno);
+      break;
+    }
+    ASSERT_EQ(rc, 1000);
+    ASSERT_LT(++sent, 100000u) << "the sender never felt backpressure";
+  }
+  pollfd w{a.client, POLLOUT, 0};
+  EXPECT_EQ(poll(&w, 1, 200), 0) << "POLLOUT with a full send path";
+  uint32_t got = 0;
+  auto read_some = [&](uint32_t upto) {
+    while (got < upto) {
+      const Received r = receive(a.server, 70000, 3000);
+      ASSERT_EQ(r.n, 1000) << "message " << got;
+      uint32_t seq;
+      std::memcpy(&seq, r.data.data(), sizeof seq);
+      ASSERT_EQ(seq, got) << "order broken";
+      ASSERT_TRUE(r.data == numbered(got));
+      ++got;
+    }
+  };
+  // Room comes back as the peer reads: POLLOUT must return before it has
+  // read everything (when exactly depends on the pair's buffer size).
+  bool writable = false;
+  while (!writable && got < sent) {
+    ASSERT_NO_FATAL_FAILURE(read_some(std::min(sent, got + 100)));
+    writable = poll(&w, 1, 20) == 1;
+  }
+  EXPECT_TRUE(writable) << "no POLLOUT after the peer read all " << sent << " messages";
+  EXPECT_LT(got, sent) << "POLLOUT only came back once everything was read";
+  for (uint32_t i = 0; i < 200; ++i) {  // more behind what still waits in the pair
+    ASSERT_EQ(send_message(a.client, numbered(sent), static_cast<uint16_t>(sent % 4)), 1000) << std::strerror(errno);
+    ++sent;
+  }
+  ASSERT_NO_FATAL_FAILURE(read_some(sent));
+  EXPECT_FALSE(readable_within(a.server, 100));
+}
+
 }  // namespace
 }  // namespace sctpmap::test
