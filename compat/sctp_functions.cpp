@@ -168,6 +168,11 @@ static int connectx_common(int sd, sockaddr* addrs, int addrcnt, sctp_assoc_t* i
   return rc;
 }
 
+// libsctp.so.1 also defines an unversioned (base) sctp_connectx, the old ABI,
+// for binaries linked before the library had versions; so do we.
+extern "C" __attribute__((visibility("default"))) int sctpmap_connectx0(int sd, sockaddr* addrs, int addrcnt) {
+  return connectx_common(sd, addrs, addrcnt, nullptr);
+}
 extern "C" __attribute__((visibility("default"))) int sctpmap_connectx1(int sd, sockaddr* addrs, int addrcnt) {
   return connectx_common(sd, addrs, addrcnt, nullptr);
 }
@@ -179,6 +184,7 @@ extern "C" __attribute__((visibility("default"))) int sctpmap_connectx3(int sd, 
                                                                        sctp_assoc_t* id) {
   return connectx_common(sd, addrs, addrcnt, id);
 }
+__asm__(".symver sctpmap_connectx0, sctp_connectx@");
 __asm__(".symver sctpmap_connectx1, sctp_connectx@VERS_1");
 __asm__(".symver sctpmap_connectx2, sctp_connectx@VERS_2");
 __asm__(".symver sctpmap_connectx3, sctp_connectx@@VERS_3");

@@ -87,7 +87,10 @@ SCTPMAP_EXPORT int sctp_recvv(int s, const iovec* iov, int iovlen, sockaddr* fro
     errno = EINVAL;
     return -1;
   }
-  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(sctp_rcvinfo)) + CMSG_SPACE(sizeof(sctp_nxtinfo))];
+  // Room for SCTP_SNDRCV as well: with sctp_data_io_event also on it comes
+  // too, and without its space SCTP_RCVINFO could be cut off (MSG_CTRUNC).
+  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(sctp_rcvinfo)) + CMSG_SPACE(sizeof(sctp_nxtinfo)) +
+                            CMSG_SPACE(sizeof(sctp_sndrcvinfo))];
   msghdr m{};
   m.msg_name = from;
   m.msg_namelen = (from && fromlen) ? *fromlen : 0;

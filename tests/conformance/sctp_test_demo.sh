@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Conformance: the UNMODIFIED sctp_test from Debian's lksctp-tools, in
-# one-to-one mode (-T), through LD_PRELOAD=$SCTPMAP_LIB on 127.0.0.1. One
+# one-to-one mode (-T), through LD_PRELOAD=$SCTPMAP_LIB on 127.0.0.1, or, with
+# SCTPMAP_LIBDIR set, through LD_LIBRARY_PATH alone: the loader then gives
+# sctp_test (linked against libsctp.so.1) our libsctp.so.1 from that
+# directory, no preload (SANITIZER_PRELOAD may name a sanitizer runtime). One
 # server (runs until killed: sctp_test's server loops over accept) and one
 # client run per test case; each client must exit 0 after sending its 100
 # messages (10 repeats x 10), and the server must have received exactly the
@@ -24,10 +27,27 @@ if [ ! -x "$SCTP_TEST" ]; then
   exit 77
 fi
 LIB=${SCTPMAP_LIB:-}
-if [ -z "$LIB" ] || [ ! -f "${LIB##*:}" ]; then  # a sanitizer runtime may precede it
+LIBDIR=${SCTPMAP_LIBDIR:-}
+if [ -n "$LIBDIR" ]; then
+  if [ ! -f "$LIBDIR/libsctp.so.1" ]; then
+    echo "FAIL: SCTPMAP_LIBDIR must hold our libsctp.so.1 (run through meson test)"
+    exit 1
+  fi
+  # Environment for every sctp_test run: how it gets sctpmap.
+  LOADER_ENV=(LD_LIBRARY_PATH="$LIBDIR" ${SANITIZER_PRELOAD:+LD_PRELOAD="$SANITIZER_PRELOAD"})
+  found=$(env "${LOADER_ENV[@]}" ldd "$SCTP_TEST" | awk '$1 == "libsctp.so.1" {print $3}')
+  if [ "$found" != "$LIBDIR/libsctp.so.1" ]; then
+    echo "FAIL: with LD_LIBRARY_PATH=$LIBDIR, $SCTP_TEST loads libsctp.so.1 from '$found'"
+    exit 1
+  fi
+  LIB="$LIBDIR/libsctp.so.1 (LD_LIBRARY_PATH, no preload)"
+elif [ -z "$LIB" ] || [ ! -f "${LIB##*:}" ]; then  # a sanitizer runtime may precede it
   echo "FAIL: SCTPMAP_LIB must name libsctpmap.so (run through meson test)"
   exit 1
+else
+  LOADER_ENV=(LD_PRELOAD="$LIB")
 fi
+LOADER_ENV+=(SCTPMAP_LOG="${SCTPMAP_LOG:-warn}")
 
 WORK=$(mktemp -d /tmp/sctpmap-conformance-XXXXXX)
 SERVER_PID=
@@ -37,7 +57,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-preloaded() { LD_PRELOAD="$LIB" SCTPMAP_LOG="${SCTPMAP_LOG:-warn}" "$@"; }
+loaded() { env "${LOADER_ENV[@]}" "$@"; }
 
 free_port() {
   # Ask the kernel for a free TCP port (SCTP port P is TCP port P).
@@ -51,7 +71,7 @@ start_server() {
   local try
   for try in 1 2 3; do
     PORT=$(free_port)
-    preloaded "$SCTP_TEST" -H 127.0.0.1 -P "$PORT" -l -T >"$WORK/server.log" 2>"$WORK/server.err" &
+    loaded "$SCTP_TEST" -H 127.0.0.1 -P "$PORT" -l -T >"$WORK/server.log" 2>"$WORK/server.err" &
     SERVER_PID=$!
     local waited=0
     while [ $waited -lt 50 ]; do
@@ -81,8 +101,7 @@ run_case() {
   local server_lines
   server_lines=$(wc -l <"$WORK/server.log")
 
-  timeout 120 env LD_PRELOAD="$LIB" SCTPMAP_LOG="${SCTPMAP_LOG:-warn}" \
-    "$SCTP_TEST" -H 127.0.0.1 -P 0 -h 127.0.0.1 -p "$PORT" -s -T -M 10 "$@" \
+  timeout 120 env "${LOADER_ENV[@]}" "$SCTP_TEST" -H 127.0.0.1 -P 0 -h 127.0.0.1 -p "$PORT" -s -T -M 10 "$@" \
     >"$WORK/client.log" 2>&1
   client_rc=$?
   grep -o 'sendmsg(sk=[0-9]*, assoc=[0-9]*) *[0-9]* bytes' "$WORK/client.log" |
@@ -138,7 +157,7 @@ if ! start_server; then
   echo "FAIL: sctp_test server did not start"
   exit 1
 fi
-echo "sctp_test server: 127.0.0.1 port $PORT, one-to-one (-T), preloaded $LIB"
+echo "sctp_test server: 127.0.0.1 port $PORT, one-to-one (-T), sctpmap: $LIB"
 
 passed=0
 failed=0
