@@ -88,7 +88,8 @@ SCTPMAP_EXPORT int sctp_recvv(int s, const iovec* iov, int iovlen, sockaddr* fro
     return -1;
   }
   // Room for SCTP_SNDRCV as well: with sctp_data_io_event also on it comes
-  // too, and without its space SCTP_RCVINFO could be cut off (MSG_CTRUNC).
+  // after SCTP_RCVINFO (Linux's order); without its space the call would
+  // report MSG_CTRUNC.
   alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(sctp_rcvinfo)) + CMSG_SPACE(sizeof(sctp_nxtinfo)) +
                             CMSG_SPACE(sizeof(sctp_sndrcvinfo))];
   msghdr m{};

@@ -28,6 +28,23 @@ struct Options {
   int linger_secs = 0;
   bool reuseaddr = false;
   uint32_t autoclose = 0;
+  // Accepted and reported with Linux's defaults and checks; over one TCP
+  // connection most change nothing (docs/COMPATIBILITY.md, socket_tunables.cpp).
+  uint32_t context = 0;           // SCTP_CONTEXT: sinfo_context of received messages
+  uint32_t adaptation_ind = 0;    // SCTP_ADAPTATION_LAYER
+  bool disable_fragments = false; // SCTP_DISABLE_FRAGMENTS
+  uint32_t max_burst = 4;         // SCTP_MAX_BURST (net.sctp.max_burst)
+  uint32_t sack_delay_ms = 200;   // SCTP_DELAYED_SACK (net.sctp.sack_timeout)
+  uint32_t sack_freq = 2;
+  uint32_t pd_point = 0;          // SCTP_PARTIAL_DELIVERY_POINT
+  bool fragment_interleave = false;  // SCTP_FRAGMENT_INTERLEAVE
+  bool v4mapped = true;           // SCTP_I_WANT_MAPPED_V4_ADDR (Linux: on)
+  bool recv_nxtinfo = false;      // SCTP_RECVNXTINFO
 };
+
+// The options above: 0 or -errno, -ENOPROTOOPT for any other name. Caller
+// holds the socket's mu.
+int set_tunable(Options& o, int name, const void* val, socklen_t len);
+int get_tunable(const Options& o, int name, void* val, socklen_t* len);
 
 }  // namespace sctpmap::socket

@@ -143,7 +143,7 @@ int get_sctp(Socket& s, int name, void* val, socklen_t* len) {
       return write_int(val, len, static_cast<int>(v));
     }
     default:
-      return -ENOPROTOOPT;
+      return get_tunable(o, name, val, len);
   }
 }
 

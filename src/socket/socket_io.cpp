@@ -266,9 +266,11 @@ ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, 
     // Linux's order (sctp_recvmsg): NXTINFO, RCVINFO, then SNDRCV; libsctp's
     // sctp_recvv sizes its buffer for the first two only.
     bool want_rcvinfo;
+    uint32_t context;  // SCTP_CONTEXT: the receiver's own tag for the association
     {
       std::lock_guard lock(mu);
       want_rcvinfo = opts.recv_rcvinfo;
+      context = opts.context;
     }
     if (want_rcvinfo) {
       sctp_rcvinfo r{};
@@ -278,6 +280,7 @@ ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, 
       r.rcv_ppid = h.ppid;
       r.rcv_tsn = h.tsn;
       r.rcv_cumtsn = h.cumtsn;
+      r.rcv_context = context;
       r.rcv_assoc_id = h.assoc_id;
       put_cmsg(msg, &used, SCTP_RCVINFO, &r, sizeof r);
     }
@@ -289,6 +292,7 @@ ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, 
       s.sinfo_ppid = h.ppid;
       s.sinfo_tsn = h.tsn;
       s.sinfo_cumtsn = h.cumtsn;
+      s.sinfo_context = context;
       s.sinfo_assoc_id = h.assoc_id;
       put_cmsg(msg, &used, SCTP_SNDRCV, &s, sizeof s);
     }

@@ -152,9 +152,11 @@ static int set_sctp(Socket& s, int name, const void* val, socklen_t len, bool* l
       o.autoclose = v;
       return 0;
     }
-    default:
-      log_unknown_once(IPPROTO_SCTP, name);
-      return -ENOPROTOOPT;
+    default: {
+      int rc = set_tunable(o, name, val, len);
+      if (rc == -ENOPROTOOPT) log_unknown_once(IPPROTO_SCTP, name);
+      return rc;
+    }
   }
 }
 

@@ -368,5 +368,75 @@ API_TEST(NonSctpFdsUntouched, 30) {
   ASSERT_NO_FATAL_FAILURE(unix_checks());
 }
 
+// Options Linux SCTP accepts that mean little over one TCP connection: Linux's
+// defaults, Linux's checks, values read back, and SCTP_CONTEXT tagging what
+// the socket receives (RFC 6458 8.1.19).
+API_TEST(TunablesAcceptedWithLinuxDefaultsAndChecks, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  const int fd = a.server;
+  EXPECT_EQ(get_int(fd, SOL_SCTP, SCTP_I_WANT_MAPPED_V4_ADDR), 1);
+  EXPECT_EQ(get_int(fd, SOL_SCTP, SCTP_DISABLE_FRAGMENTS), 0);
+  EXPECT_EQ(get_int(fd, SOL_SCTP, SCTP_FRAGMENT_INTERLEAVE), 0);
+  EXPECT_EQ(get_int(fd, SOL_SCTP, SCTP_RECVNXTINFO), 0);
+  EXPECT_EQ(get_int(fd, SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT), 0);
+  sctp_sack_info si{};
+  socklen_t len = sizeof si;
+  ASSERT_EQ(getsockopt(fd, SOL_SCTP, SCTP_DELAYED_SACK, &si, &len), 0) << std::strerror(errno);
+  EXPECT_EQ(si.sack_delay, 200u);
+  EXPECT_EQ(si.sack_freq, 2u);
+  sctp_assoc_value av{};
+  len = sizeof av;
+  ASSERT_EQ(getsockopt(fd, SOL_SCTP, SCTP_MAX_BURST, &av, &len), 0) << std::strerror(errno);
+  EXPECT_EQ(av.assoc_value, 4u);
+
+  const int one = 1, zero = 0;
+  for (int name : {SCTP_DISABLE_FRAGMENTS, SCTP_FRAGMENT_INTERLEAVE, SCTP_RECVNXTINFO}) {
+    ASSERT_EQ(setsockopt(fd, SOL_SCTP, name, &one, sizeof one), 0) << name << ": " << std::strerror(errno);
+    EXPECT_EQ(get_int(fd, SOL_SCTP, name), 1) << name;
+  }
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_I_WANT_MAPPED_V4_ADDR, &zero, sizeof zero), 0);
+  EXPECT_EQ(get_int(fd, SOL_SCTP, SCTP_I_WANT_MAPPED_V4_ADDR), 0);
+  si = {0, 100, 1};
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_DELAYED_SACK, &si, sizeof si), 0) << std::strerror(errno);
+  si = {0, 501, 2};
+  errno = 0;
+  EXPECT_EQ(setsockopt(fd, SOL_SCTP, SCTP_DELAYED_SACK, &si, sizeof si), -1) << "more than 500 ms";
+  EXPECT_EQ(errno, EINVAL);
+  len = sizeof si;
+  ASSERT_EQ(getsockopt(fd, SOL_SCTP, SCTP_DELAYED_SACK, &si, &len), 0);
+  EXPECT_EQ(si.sack_delay, 100u);
+  EXPECT_EQ(si.sack_freq, 1u);
+  const int burst = 8;
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_MAX_BURST, &burst, sizeof burst), 0) << "the int form";
+  len = sizeof av;
+  ASSERT_EQ(getsockopt(fd, SOL_SCTP, SCTP_MAX_BURST, &av, &len), 0);
+  EXPECT_EQ(av.assoc_value, 8u);
+  uint32_t pd = 1u << 30;
+  errno = 0;
+  EXPECT_EQ(setsockopt(fd, SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT, &pd, sizeof pd), -1) << "beyond half SO_RCVBUF";
+  EXPECT_EQ(errno, EINVAL);
+  pd = 1000;
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT, &pd, sizeof pd), 0);
+  EXPECT_EQ(get_int(fd, SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT), 1000);
+  sctp_setadaptation ad{0x1234};
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_ADAPTATION_LAYER, &ad, sizeof ad), 0);
+  ad = {};
+  len = sizeof ad;
+  ASSERT_EQ(getsockopt(fd, SOL_SCTP, SCTP_ADAPTATION_LAYER, &ad, &len), 0);
+  EXPECT_EQ(ad.ssb_adaptation_ind, 0x1234u);
+  errno = 0;
+  EXPECT_EQ(setsockopt(fd, SOL_SCTP, SCTP_ADAPTATION_LAYER, &ad, 2), -1) << "short buffer";
+  EXPECT_EQ(errno, EINVAL);
+
+  av = {0, 0xC0FFEE};
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_CONTEXT, &av, sizeof av), 0) << std::strerror(errno);
+  ASSERT_EQ(send_message(a.client, pattern(10)), 10);
+  const Received r = receive(fd);
+  ASSERT_EQ(r.n, 10);
+  ASSERT_TRUE(r.has_sinfo);
+  EXPECT_EQ(r.sinfo.sinfo_context, 0xC0FFEEu) << "SCTP_CONTEXT tags received messages";
+}
+
 }  // namespace
 }  // namespace sctpmap::test
