@@ -146,25 +146,21 @@ SCTPMAP_EXPORT int sctp_bindx(int sd, sockaddr* addrs, int addrcnt, int flags) {
   return setsockopt(sd, IPPROTO_SCTP, opt, addrs, len);
 }
 
-// Tries each address in order until one connects (single-homed over TCP).
+// As libsctp: SCTP_SOCKOPT_CONNECTX3 tries the addresses in order and gives
+// the association id even when a non-blocking connect is only under way.
 static int connectx_common(int sd, sockaddr* addrs, int addrcnt, sctp_assoc_t* id) {
   if (!addrs || addrcnt <= 0) {
     errno = EINVAL;
     return -1;
   }
-  int rc = -1;
-  for (int i = 0; i < addrcnt; ++i) {
-    const sockaddr* a = nth_addr(addrs, i);
-    rc = connect(sd, a, addr_size(a));
-    if (rc == 0 || errno == EINPROGRESS) break;
-  }
-  if ((rc == 0 || errno == EINPROGRESS) && id) {
-    int saved = errno;
-    sctp_status st{};
-    socklen_t len = sizeof st;
-    if (getsockopt(sd, IPPROTO_SCTP, SCTP_STATUS, &st, &len) == 0) *id = st.sstat_assoc_id;
-    errno = saved;
-  }
+  int bytes = 0;
+  for (int i = 0; i < addrcnt; ++i) bytes += static_cast<int>(addr_size(nth_addr(addrs, i)));
+  sctp_getaddrs_old p{};
+  p.addr_num = bytes;
+  p.addrs = addrs;
+  socklen_t len = sizeof p;
+  int rc = getsockopt(sd, IPPROTO_SCTP, SCTP_SOCKOPT_CONNECTX3, &p, &len);
+  if (id && (rc == 0 || errno == EINPROGRESS)) *id = p.assoc_id;
   return rc;
 }
 

@@ -193,7 +193,7 @@ SCTPMAP_EXPORT int shutdown(int fd, int how) noexcept {
 SCTPMAP_EXPORT int setsockopt(int fd, int level, int name, const void* val, socklen_t len) noexcept {
   auto s = lookup(fd);
   if (!s) return fns().setsockopt(fd, level, name, val, len);
-  int rc = s->setsockopt(level, name, val, len);
+  int rc = s->setsockopt(fd, level, name, val, len);
   if (rc == 1) return fns().setsockopt(fd, level, name, val, len);  // generic SOL_SOCKET: the pair end
   return ret(rc);
 }

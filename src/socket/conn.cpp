@@ -35,9 +35,14 @@ std::unordered_set<Conn*>& registry() {
 
 }  // namespace
 
-Conn::Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::shared_ptr<Socket> listener)
+Conn::Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::shared_ptr<Socket> listener, Hub* hub,
+           int32_t assoc_id)
     : sock_(std::move(sock)),
       listener_(std::move(listener)),
+      hub_(hub),
+      shared_pair_(hub != nullptr),
+      assoc_id_(hub ? assoc_id : sock_->assoc_id),
+      doorbell_(sock_->doorbell),
       tcp_(tcp_fd),
       pair_(sock_->engine_fd),
       assoc_([&] {
@@ -47,7 +52,14 @@ Conn::Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::share
       reactor_(engine::Reactor::instance()),
       connecting_(connecting) {
   registry().insert(this);
-  sock_->conn = this;
+  if (hub_) {
+    std::lock_guard lock(sock_->mu);
+    auto it = sock_->assocs.find(assoc_id_);
+    if (it != sock_->assocs.end()) doorbell_ = it->second.doorbell;
+    hub_->attach(this);
+  } else {
+    sock_->conn = this;
+  }
   static bool drain_installed = false;
   if (!drain_installed) {
     drain_installed = true;
@@ -126,7 +138,7 @@ void Conn::on_tcp_out(uint32_t) {
   pump(now);
   // read_pair() stops above kTxHighWater unwritten bytes; with the
   // application blocked on a full pair no new POLLIN would restart it.
-  if (!finished_ && pair_waiting()) read_pair(now);
+  if (!finished_ && pair_waiting()) pull_app(now);
 }
 
 void Conn::on_tcp_in(uint32_t) { read_tcp(reactor_.now()); }
@@ -185,7 +197,7 @@ bool Conn::deliver(const assoc::Delivery& d) {
   h.ppid = htonl(d.ppid);
   h.tsn = d.tsn;
   h.cumtsn = d.tsn;
-  h.assoc_id = sock_->assoc_id;
+  h.assoc_id = assoc_id_;
   h.len = static_cast<uint32_t>(d.payload.size());
   b.iov[2 * b.count] = {&h, sizeof h};
   b.iov[2 * b.count + 1] = {const_cast<uint8_t*>(d.payload.data()), d.payload.size()};
@@ -292,7 +304,7 @@ void Conn::read_tcp(Instant now) {
   pump(now);
   if (pair_waiting()) {  // ACKs may have made room
     bool was_eof_pending = pair_eof_;
-    read_pair(now);
+    pull_app(now);
     if (was_eof_pending && held_.empty() && !finished_) {
       assoc_.shutdown(now);  // the application's close() waited behind held messages
       pump(now);
@@ -321,13 +333,18 @@ static PairBatch& pair_batch() {
 bool Conn::send_held(Instant now) {
   while (!held_.empty()) {
     if (!assoc_.can_send(held_.front().payload.size())) {
-      SCTPMAP_LOG(kDebug, "assoc %d: send buffer full (%zu bytes un-ACKed), holding %zu message(s)", sock_->assoc_id,
+      SCTPMAP_LOG(kDebug, "assoc %d: send buffer full (%zu bytes un-ACKed), holding %zu message(s)", assoc_id_,
                   assoc_.unacked_bytes(), held_.size());
       return false;
     }
     assoc::Message m = std::move(held_.front());
     held_.pop_front();
+    held_bytes_ -= m.payload.size();
     submit(std::move(m), now);
+  }
+  if (app_eof_pending_ && !finished_) {
+    app_eof_pending_ = false;  // SCTP_EOF or close() that waited behind held messages
+    assoc_.shutdown(now);
   }
   return true;
 }
@@ -355,7 +372,7 @@ void Conn::read_pair(Instant now) {
       // next read fail once with ECONNRESET (unix_release_sock); what it sent
       // before closing is still queued behind that error.
       if (errno == ECONNRESET || errno == EINTR) continue;
-      if (errno != EAGAIN) SCTPMAP_LOG(kWarn, "assoc %d: reading from the application failed: %s", sock_->assoc_id, strerror(errno));
+      if (errno != EAGAIN) SCTPMAP_LOG(kWarn, "assoc %d: reading from the application failed: %s", assoc_id_, strerror(errno));
       // At exit the process never closes its fds: an empty pair is its close().
       if (exiting_ && errno == EAGAIN && held_.empty()) assoc_.shutdown(now);
       break;
@@ -404,6 +421,7 @@ bool Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, 
   }
   assoc::Message msg = app_message(h, data, len);
   if (!held_.empty() || !assoc_.can_send(len)) {
+    held_bytes_ += msg.payload.size();
     held_.push_back(std::move(msg));  // keeps order behind what is already held
     return true;
   }
@@ -420,7 +438,7 @@ void Conn::submit(assoc::Message msg, Instant now) {
     return;
   }
   auto r = assoc_.send(std::move(msg), now);
-  if (!r) SCTPMAP_LOG(kWarn, "assoc %d: message refused by the association (%d)", sock_->assoc_id, static_cast<int>(r.error()));
+  if (!r) SCTPMAP_LOG(kWarn, "assoc %d: message refused by the association (%d)", assoc_id_, static_cast<int>(r.error()));
 }
 
 void Conn::flush_tx(Instant now) {
@@ -466,7 +484,8 @@ void Conn::pump(Instant now) {
 }
 
 void Conn::on_app_took() {
-  uint32_t taken = sock_->clear_ack_doorbell();
+  doorbell_->scheduled.store(false);
+  uint32_t taken = doorbell_->taken.load();
   if (taken == acked_ || finished_) return;
   Instant now = reactor_.now();
   ack_taken(taken, now);
@@ -504,7 +523,7 @@ bool Conn::send_direct(const ToEngine& h, const msghdr* msg, size_t len) {
     std::memcpy(m.payload.data() + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
     off += msg->msg_iov[i].iov_len;
   }
-  ack_taken(sock_->taken(), now);
+  ack_taken(doorbell_->taken.load(), now);
   submit(std::move(m), now);
   // Nagle's idea in user space: a message that follows the previous one
   // closely joins a batch the engine writes in one send, instead of costing
@@ -566,17 +585,82 @@ void Conn::rearm_timer() {
 void Conn::start_exit_drain() {
   exiting_ = true;
   Instant now = reactor_.now();
+  if (hub_) {
+    hub_->exit_drain(now);  // reads the shared pair, then shuts every association down
+    return;
+  }
   if (!up_) return;
   read_pair(now);
+}
+
+void Conn::pull_app(Instant now) {
+  if (!hub_) {
+    read_pair(now);
+    return;
+  }
+  if (!up_ || finished_) return;
+  if (send_held(now)) hub_->resume(this);
+  pump(now);
+}
+
+Conn::Take Conn::take_from_hub(const ToEngine& h, const uint8_t* data, size_t len, Instant now) {
+  if (finished_) {
+    assoc::Message m = app_message(h, data, len);
+    report_unsent(m);
+    return Take::kTaken;
+  }
+  if (h.flags & SCTP_ABORT) {
+    abort_local();
+    return Take::kTaken;
+  }
+  if (h.flags & SCTP_EOF) {
+    if (up_ && held_.empty()) {
+      assoc_.shutdown(now);
+      pump(now);
+    } else {
+      app_eof_pending_ = true;  // after what is held
+    }
+    return Take::kTaken;
+  }
+  if (!up_ || !held_.empty() || !assoc_.can_send(len)) {
+    held_.push_back(app_message(h, data, len));
+    held_bytes_ += len;
+    // Before COMM_UP a bounded amount waits here without stopping the other
+    // associations; a full send buffer stops the socket (as Linux SCTP's
+    // per-socket SO_SNDBUF does).
+    if (up_ || held_bytes_ > assoc_.config().sndbuf) return Take::kBlocked;
+    return Take::kHeld;
+  }
+  submit(app_message(h, data, len), now);
+  pump(now);
+  return Take::kTaken;
+}
+
+void Conn::app_closed(Instant now) {
+  pair_eof_ = true;
+  if (sock_->abort_on_close()) {
+    abort_local();
+    return;
+  }
+  if (!up_) {
+    app_eof_pending_ = true;
+    return;
+  }
+  if (held_.empty()) {
+    assoc_.shutdown(now);
+    pump(now);
+  } else {
+    app_eof_pending_ = true;
+  }
 }
 
 void Conn::report() const {
   SCTPMAP_LOG(kWarn,
               "assoc %d: state %d, %u un-ACKed (%zu bytes), %zu bytes unwritten, held %d, rx %zu bytes, "
               "paused %d, pair_out %d, tcp_out %d, backlog %zu, pair_eof %d, tcp_eof %d, taken %u acked %u",
-              sock_->assoc_id, static_cast<int>(assoc_.state()), assoc_.unacked_count(), assoc_.unacked_bytes(),
+              assoc_id_, static_cast<int>(assoc_.state()), assoc_.unacked_count(), assoc_.unacked_bytes(),
               assoc_.pending_tx().size(), static_cast<int>(held_.size()), rx_.size(), inbound_paused_,
-              pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, sock_->taken(), acked_);
+              pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, doorbell_->taken.load(), acked_);
 }
 
 bool Conn::drained() const {

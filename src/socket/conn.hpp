@@ -12,6 +12,7 @@
 
 #include "assoc/association.hpp"
 #include "engine/reactor.hpp"
+#include "socket/hub.hpp"
 #include "socket/socket.hpp"
 
 namespace sctpmap::socket {
@@ -21,7 +22,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   // Takes ownership of tcp_fd. `connecting`: a non-blocking connect is in
   // progress; otherwise the TCP connection is already established (accepted).
   // `listener`: for accepted connections, where to hand the socket at COMM_UP.
-  Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::shared_ptr<Socket> listener);
+  // `hub`: one-to-many; the association `assoc_id` of the hub's socket, whose
+  // pair it shares (the hub reads the pair and hands this Conn its messages).
+  Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::shared_ptr<Socket> listener,
+       Hub* hub = nullptr, int32_t assoc_id = 0);
 
   void begin();          // starts watching; for accepted connections also the association
   void abort_local();    // SO_LINGER {1,0} close or SCTP_ABORT: RST now
@@ -35,6 +39,15 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool deliver(const assoc::Delivery& d) override;
   void flush_deliveries();
   void on_app_took();  // the application took messages: ACK them
+  int32_t assoc_id() const { return assoc_id_; }
+
+  // One-to-many, from the Hub (reactor thread, holding the socket's tx_mu).
+  enum class Take : uint8_t { kTaken, kHeld, kBlocked };
+  // One message the application wrote for this association. kBlocked: the
+  // send buffer is full; the hub stops reading the pair until resume().
+  Take take_from_hub(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
+  // The application closed the socket: shut down (or abort, SO_LINGER {1,0}).
+  void app_closed(Instant now);
   // Application thread, holding sock->tx_mu: sends one user message straight
   // to TCP when nothing is queued ahead of it and the send buffer has room
   // (docs/ARCHITECTURE.md, "Direct sends"). False: the caller writes it to
@@ -93,6 +106,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void post_flush();
   void handle_events(Instant now);
   void on_comm_up(const assoc::CommUp& up);
+  // The socket-side state of this association (the socket for one-to-one,
+  // its AssocInfo for one-to-many).
+  void set_phase(Phase phase, int error);
+  void pull_app(Instant now);  // more messages from the application, if any wait
   void on_ended(int error, uint16_t sac_state);
   void notify(uint16_t sn_type, std::vector<uint8_t> body);
   void queue_to_app(ToApp hdr, const std::vector<uint8_t>& body);
@@ -108,6 +125,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
 
   std::shared_ptr<Socket> sock_;
   std::shared_ptr<Socket> listener_;
+  Hub* hub_ = nullptr;          // one-to-many, until finish()
+  const bool shared_pair_;      // one-to-many: the pair belongs to the hub
+  const int32_t assoc_id_;
+  std::shared_ptr<AckDoorbell> doorbell_;
   int tcp_ = -1;
   int pair_ = -1;
   assoc::Association assoc_;
@@ -140,6 +161,8 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool lost_ = false;      // ended by CommLost / CantStart, not a graceful shutdown
   bool deleting_ = false;
   std::deque<assoc::Message> held_;  // read from the pair, waiting for send-buffer room
+  size_t held_bytes_ = 0;
+  bool app_eof_pending_ = false;     // one-to-many: SCTP_EOF or close() waits behind held_
   std::deque<std::vector<uint8_t>> backlog_;  // whole pair messages for the app, in order
   uint32_t acked_ = 0;
   bool flush_posted_ = false;  // an application thread asked the engine to write tx

@@ -61,47 +61,42 @@ void Conn::handle_events(Instant) {
                    [&](const assoc::CommUp& u) { on_comm_up(u); },
                    [&](const assoc::CantStart&) {
                      lost_ = true;
-                     sock_->set_failed(ECONNREFUSED, Phase::kClosed);
-                     notify(SCTP_ASSOC_CHANGE, make_assoc_change(SCTP_CANT_STR_ASSOC, 0, 0, 0, sock_->assoc_id));
+                     set_phase(Phase::kClosed, ECONNREFUSED);
+                     notify(SCTP_ASSOC_CHANGE, make_assoc_change(SCTP_CANT_STR_ASSOC, 0, 0, 0, assoc_id_));
                    },
                    [&](const assoc::CommLost& l) {
                      sockaddr_storage peer;
                      {
                        std::lock_guard lock(sock_->mu);
                        peer = sock_->peer;
+                       if (shared_pair_) peer = sock_->assocs[assoc_id_].peer;
                      }
                      if (l.reason == assoc::LossReason::kProtocolError) {
                        SCTPMAP_LOG(kWarn, "assoc %d with %s: protocol error: %s; resetting the connection",
-                                   sock_->assoc_id, describe(peer).c_str(), wire::to_string(l.error));
+                                   assoc_id_, describe(peer).c_str(), wire::to_string(l.error));
                      } else {
-                       SCTPMAP_LOG(kInfo, "assoc %d with %s: communication lost: %s", sock_->assoc_id,
+                       SCTPMAP_LOG(kInfo, "assoc %d with %s: communication lost: %s", assoc_id_,
                                    describe(peer).c_str(), loss_name(l.reason));
                      }
                      lost_ = true;
                      reset_on_close_ = l.reason == assoc::LossReason::kProtocolError ||
                                        l.reason == assoc::LossReason::kLocalAbort;
-                     sock_->set_failed(loss_errno(l.reason), Phase::kClosed);
-                     notify(SCTP_ASSOC_CHANGE, make_assoc_change(SCTP_COMM_LOST, 0, 0, 0, sock_->assoc_id));
+                     set_phase(Phase::kClosed, loss_errno(l.reason));
+                     notify(SCTP_ASSOC_CHANGE, make_assoc_change(SCTP_COMM_LOST, 0, 0, 0, assoc_id_));
                    },
                    [&](const assoc::PeerShutdown&) {
-                     {
-                       std::lock_guard lock(sock_->mu);
-                       if (sock_->phase == Phase::kEstablished) sock_->phase = Phase::kShutdown;
-                     }
-                     notify(SCTP_SHUTDOWN_EVENT, make_shutdown_event(sock_->assoc_id));
+                     set_phase(Phase::kShutdown, 0);
+                     notify(SCTP_SHUTDOWN_EVENT, make_shutdown_event(assoc_id_));
                    },
                    [&](const assoc::ShutdownComplete&) {
-                     {
-                       std::lock_guard lock(sock_->mu);
-                       sock_->phase = Phase::kClosed;
-                     }
-                     notify(SCTP_ASSOC_CHANGE, make_assoc_change(SCTP_SHUTDOWN_COMP, 0, 0, 0, sock_->assoc_id));
+                     set_phase(Phase::kClosed, 0);
+                     notify(SCTP_ASSOC_CHANGE, make_assoc_change(SCTP_SHUTDOWN_COMP, 0, 0, 0, assoc_id_));
                    },
                    [&](assoc::SendFailed& f) {
                      f.message.ppid = htonl(f.message.ppid);
                      bool new_style = (sock_->events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
                      notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED,
-                            make_send_failed(f.message, f.was_sent, new_style, sock_->assoc_id));
+                            make_send_failed(f.message, f.was_sent, new_style, assoc_id_));
                    },
                },
                *ev);
@@ -114,14 +109,43 @@ void Conn::on_comm_up(const assoc::CommUp& u) {
   socklen_t l1 = sizeof local, l2 = sizeof peer;
   sys::getsockname(tcp_, reinterpret_cast<sockaddr*>(&local), &l1);
   sys::getpeername(tcp_, reinterpret_cast<sockaddr*>(&peer), &l2);
-  sock_->set_established(u.outbound_streams, u.inbound_streams, local, peer);
+  if (hub_) {
+    {
+      std::lock_guard lock(sock_->mu);
+      AssocInfo& a = sock_->assocs[assoc_id_];
+      a.phase = Phase::kEstablished;
+      a.outbound_streams = u.outbound_streams;
+      a.inbound_streams = u.inbound_streams;
+      a.peer = peer;
+      if (sock_->local.ss_family == 0) sock_->local = local;
+    }
+    sock_->assoc_cv.notify_all();
+    sock_->direct_assocs[assoc_id_] = this;
+  } else {
+    sock_->set_established(u.outbound_streams, u.inbound_streams, local, peer);
+  }
   notify(SCTP_ASSOC_CHANGE,
-         make_assoc_change(SCTP_COMM_UP, 0, u.outbound_streams, u.inbound_streams, sock_->assoc_id));
+         make_assoc_change(SCTP_COMM_UP, 0, u.outbound_streams, u.inbound_streams, assoc_id_));
+  if (hub_) {
+    pull_app(reactor_.now());  // messages the application sent while it came up
+    return;
+  }
   pair_in_ = reactor_.watch(pair_, POLLIN | POLLRDHUP, &pair_in_port_, true);
   sock_->direct = this;
   if (listener_) hand_to_listener();
   // A connect()ing application may already have queued messages behind its filler.
   read_pair(reactor_.now());
+}
+
+void Conn::set_phase(Phase phase, int error) {
+  if (shared_pair_) {
+    sock_->update_assoc(assoc_id_, phase, error);
+    return;
+  }
+  std::lock_guard lock(sock_->mu);
+  if (phase == Phase::kShutdown && sock_->phase != Phase::kEstablished) return;
+  sock_->phase = phase;
+  if (error) sock_->pending_error = error;
 }
 
 void Conn::hand_to_listener() {
@@ -138,7 +162,7 @@ void Conn::notify(uint16_t sn_type, std::vector<uint8_t> body) {
   if (!(sock_->events() & event_bit(sn_type))) return;
   ToApp h;
   h.kind = ToAppKind::kNotification;
-  h.assoc_id = sock_->assoc_id;
+  h.assoc_id = assoc_id_;
   queue_to_app(h, body);
 }
 
@@ -161,13 +185,17 @@ bool Conn::flush_backlog() {
       arm_pair_out();
       return false;
     }
-    if (n < 0) SCTPMAP_LOG(kWarn, "assoc %d: notification to the application dropped: %s", sock_->assoc_id, strerror(errno));
+    // EPIPE: the application closed the socket; nobody is left to tell.
+    if (n < 0 && errno != EPIPE)
+      SCTPMAP_LOG(kWarn, "assoc %d: notification to the application dropped: %s", assoc_id_, strerror(errno));
     backlog_.pop_front();  // sent, or the application has gone: drop
   }
   if (finished_ && !deleting_) {
     deleting_ = true;
-    close_owned(pair_);
-    sock_->engine_fd_closed = true;
+    if (!shared_pair_) {  // a one-to-many socket's pair stays with its hub
+      close_owned(pair_);
+      sock_->engine_fd_closed = true;
+    }
     reactor_.post([this] { delete this; });
   }
   return true;
@@ -175,8 +203,8 @@ bool Conn::flush_backlog() {
 
 void Conn::on_ended(int error, uint16_t sac_state) {
   lost_ = true;
-  sock_->set_failed(error, Phase::kClosed);
-  notify(SCTP_ASSOC_CHANGE, make_assoc_change(sac_state, 0, 0, 0, sock_->assoc_id));
+  set_phase(Phase::kClosed, error);
+  notify(SCTP_ASSOC_CHANGE, make_assoc_change(sac_state, 0, 0, 0, assoc_id_));
   finish();
 }
 
@@ -192,14 +220,15 @@ void Conn::abort_local() {
 void Conn::report_unsent(assoc::Message& m) {
   bool new_style = (sock_->events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
   m.ppid = htonl(m.ppid);
-  notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED, make_send_failed(m, false, new_style, sock_->assoc_id));
+  notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED, make_send_failed(m, false, new_style, assoc_id_));
 }
 
 void Conn::fail_unsent_from_pair() {
   auto fail = [&](assoc::Message& m) { report_unsent(m); };
   for (auto& m : held_) fail(m);
   held_.clear();
-  if (!up_ || pair_eof_) return;
+  held_bytes_ = 0;
+  if (!up_ || pair_eof_ || shared_pair_) return;  // a hub fails what it still reads for us
   std::vector<uint8_t>& scratch = shared_scratch();
   for (;;) {
     ToEngine h;
@@ -233,8 +262,16 @@ void Conn::finish() {
     sys::setsockopt(tcp_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   }
   close_owned(tcp_);
-  sock_->conn = nullptr;
-  sock_->direct = nullptr;
+  if (hub_) {
+    sock_->direct_assocs.erase(assoc_id_);
+    Hub* h = hub_;
+    hub_ = nullptr;
+    h->detach(this);
+    if (!sock_->hub) backlog_.clear();  // the application closed the socket: nobody reads
+  } else if (!shared_pair_) {
+    sock_->conn = nullptr;
+    sock_->direct = nullptr;
+  }
   if (listener_ && sock_->accept_app_fd >= 0) {  // died before COMM_UP: nobody will accept it
     close_owned(sock_->accept_app_fd);
     sock_->accept_app_fd = -1;

@@ -14,6 +14,8 @@
 #include "engine/reactor.hpp"
 #include "socket/conn.hpp"
 #include "socket/engine_fds.hpp"
+#include "socket/addr.hpp"
+#include "socket/hub.hpp"
 #include "socket/listener.hpp"
 
 namespace sctpmap::socket {
@@ -30,6 +32,8 @@ void size_pair(int fd) {
   sys::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
   sys::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 }
+
+}  // namespace
 
 socklen_t addr_len(int family) { return family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in); }
 
@@ -60,8 +64,6 @@ sockaddr_storage to_domain(int domain, const sockaddr* addr) {
   return out;
 }
 
-}  // namespace
-
 int32_t next_assoc_id() { return g_next_assoc_id.fetch_add(1); }
 unsigned fork_generation() { return g_fork_generation.load(std::memory_order_relaxed); }
 
@@ -78,7 +80,7 @@ Socket::~Socket() = default;
 
 int Socket::create(int domain, int type, int type_flags, std::shared_ptr<Socket>* out) {
   if (domain != AF_INET && domain != AF_INET6) return -EAFNOSUPPORT;
-  if (type != SOCK_STREAM) return -ESOCKTNOSUPPORT;  // SOCK_SEQPACKET: one-to-many, a later issue
+  if (type != SOCK_STREAM && type != SOCK_SEQPACKET) return -ESOCKTNOSUPPORT;
   int sv[2];
   int cloexec = (type_flags & SOCK_CLOEXEC) ? SOCK_CLOEXEC : 0;
   if (sys::socketpair(AF_UNIX, SOCK_SEQPACKET | cloexec, 0, sv) < 0) return -errno;
@@ -123,6 +125,16 @@ int Socket::bind(const sockaddr* addr, socklen_t len) {
   if (phase != Phase::kFresh || local.ss_family != 0) return -EINVAL;
   if (int rc = ensure_tcp_socket()) return rc;
   sockaddr_storage a = to_domain(domain, addr);
+  // One-to-many bound to a chosen port: its associations' own TCP sockets
+  // bind that port too (SO_REUSEPORT), so peers see the socket's SCTP port.
+  // Never for port 0: with SO_REUSEPORT the kernel may pick a port that
+  // other sockets of ours already hold.
+  const bool chosen = reinterpret_cast<const sockaddr_in*>(&a)->sin_port != 0;  // same offset in sockaddr_in6
+  if (one_to_many() && chosen) {
+    int on = 1;
+    sys::setsockopt(tcp_fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+    share_port = true;
+  }
   if (sys::bind(tcp_fd, reinterpret_cast<sockaddr*>(&a), addr_len(domain)) < 0) return -errno;
   socklen_t l = sizeof local;
   sys::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&local), &l);
@@ -130,20 +142,14 @@ int Socket::bind(const sockaddr* addr, socklen_t len) {
 }
 
 int Socket::listen(int backlog) {
+  if (one_to_many()) return listen_many(backlog);
   int tcp = -1;
   {
     std::lock_guard lock(mu);
     if (phase == Phase::kListening) return 0;
     if (phase != Phase::kFresh) return -EINVAL;
-    if (int rc = ensure_tcp_socket()) return rc;
-    // Like Linux SCTP, listen() on an unbound socket binds an ephemeral port
-    // (TCP's listen() does the same).
-    if (sys::listen(tcp_fd, backlog > 0 ? std::max(backlog, 128) : 128) < 0) return -errno;
-    socklen_t l = sizeof local;
-    sys::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&local), &l);
-    phase = Phase::kListening;
-    tcp = tcp_fd;
-    tcp_fd = -1;
+    tcp = start_listening(backlog);
+    if (tcp < 0) return tcp;
   }
   auto self = shared_from_this();
   engine::Reactor::instance().post([self, tcp] {
@@ -153,7 +159,22 @@ int Socket::listen(int backlog) {
   return 0;
 }
 
+// Caller holds mu. Like Linux SCTP, listen() on an unbound socket binds an
+// ephemeral port (TCP's listen() does the same). Returns the listening TCP
+// fd, now the engine's to take, or -errno.
+int Socket::start_listening(int backlog) {
+  if (int rc = ensure_tcp_socket()) return rc;
+  if (sys::listen(tcp_fd, std::max(backlog, 128)) < 0) return -errno;
+  socklen_t l = sizeof local;
+  sys::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&local), &l);
+  phase = Phase::kListening;
+  int tcp = tcp_fd;
+  tcp_fd = -1;
+  return tcp;
+}
+
 int Socket::accept(int fd, sockaddr* addr, socklen_t* len, int flags, std::shared_ptr<Socket>* out) {
+  if (one_to_many()) return -EOPNOTSUPP;  // associations arrive by themselves (COMM_UP)
   {
     std::lock_guard lock(mu);
     if (phase != Phase::kListening) return -EINVAL;
@@ -193,6 +214,7 @@ int Socket::accept(int fd, sockaddr* addr, socklen_t* len, int flags, std::share
 }
 
 int Socket::connect(int fd, const sockaddr* addr, socklen_t len) {
+  if (one_to_many()) return connect_many(fd, addr, len);
   if (int rc = check_addr(domain, addr, len)) return rc;
   int tcp = -1;
   {
@@ -236,6 +258,25 @@ int Socket::connect(int fd, const sockaddr* addr, socklen_t len) {
   return wait_connected(fd);
 }
 
+int Socket::connectx(int fd, const void* addrs, size_t bytes, int32_t* id) {
+  const auto* p = static_cast<const uint8_t*>(addrs);
+  int rc = -EINVAL;
+  for (size_t off = 0; off + sizeof(sa_family_t) <= bytes;) {
+    sockaddr_storage a{};
+    std::memcpy(&a, p + off, std::min(bytes - off, sizeof a));
+    const size_t alen = a.ss_family == AF_INET ? sizeof(sockaddr_in) : a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : 0;
+    if (alen == 0 || off + alen > bytes) return -EINVAL;
+    off += alen;
+    rc = connect(fd, reinterpret_cast<const sockaddr*>(&a), static_cast<socklen_t>(alen));
+    if (rc == 0 || rc == -EINPROGRESS) {
+      std::lock_guard lock(mu);
+      *id = one_to_many() ? last_connect_id : assoc_id;
+      return rc;
+    }
+  }
+  return rc;
+}
+
 int Socket::wait_connected(int fd) {
   pollfd p{fd, POLLOUT, 0};
   for (;;) {
@@ -254,6 +295,11 @@ int Socket::wait_connected(int fd) {
 
 int Socket::shutdown(int fd, int how) {
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+  if (one_to_many()) {  // Linux (inet_shutdown): a one-to-many socket has no connection to shut
+    std::lock_guard lock(mu);
+    if (phase != Phase::kListening) return -ENOTCONN;
+    return how == SHUT_WR ? 0 : -EOPNOTSUPP;
+  }
   {
     std::lock_guard lock(mu);
     if (phase != Phase::kEstablished && phase != Phase::kShutdown && phase != Phase::kConnecting) return -ENOTCONN;
@@ -310,7 +356,7 @@ void Socket::on_last_close() {
       if (abort) self->conn->abort_local();
       return;  // otherwise the engine sees EOF on the pair and shuts down gracefully
     }
-    if (self->listener) return;  // the listener sees EOF too
+    if (self->listener || self->hub) return;  // they see the EOF too
     if (!self->engine_fd_closed) {
       self->engine_fd_closed = true;
       close_owned(self->engine_fd);
@@ -333,19 +379,22 @@ void Socket::set_failed(int error, Phase ph) {
   phase = ph;
 }
 
-uint32_t Socket::clear_ack_doorbell() {
-  ack_scheduled_.store(false);
-  return taken_.load();
-}
-
-void Socket::note_taken() {
-  taken_.fetch_add(1);
-  if (ack_scheduled_.exchange(true)) return;
+void Socket::note_taken(int32_t id) {
+  std::shared_ptr<AckDoorbell> db = doorbell;
+  if (one_to_many()) {
+    std::lock_guard lock(mu);
+    auto it = assocs.find(id);
+    if (it == assocs.end()) return;
+    db = it->second.doorbell;
+  }
+  db->taken.fetch_add(1);
+  if (db->scheduled.exchange(true)) return;
   if (fork_generation != socket::fork_generation()) return;
   auto self = shared_from_this();
-  engine::Reactor::instance().post([self] {
+  engine::Reactor::instance().post([self, id] {
     std::lock_guard lock(self->tx_mu);
-    if (self->conn) self->conn->on_app_took();
+    Conn* c = self->one_to_many() ? (self->hub ? self->hub->find(id) : nullptr) : self->conn;
+    if (c) c->on_app_took();
   });
 }
 

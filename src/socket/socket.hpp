@@ -12,8 +12,11 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "socket/options.hpp"
@@ -22,9 +25,38 @@
 namespace sctpmap::socket {
 
 class Conn;
+class Hub;
 class Listener;
 
 enum class Phase : uint8_t { kFresh, kListening, kConnecting, kEstablished, kShutdown, kClosed };
+
+// How many messages of one association the application has taken, for the
+// ACKs (one per DATA, when the application takes it). Application threads
+// count; the engine reads. Lock-free.
+struct AckDoorbell {
+  std::atomic<uint32_t> taken{0};
+  std::atomic<bool> scheduled{false};  // a task to ACK is posted to the engine
+};
+
+// One association of a one-to-many socket, as the application side sees it.
+struct AssocInfo {
+  Phase phase = Phase::kConnecting;
+  int error = 0;  // why it failed (connect() reports it)
+  uint16_t outbound_streams = 0, inbound_streams = 0;
+  sockaddr_storage peer{};
+  std::shared_ptr<AckDoorbell> doorbell = std::make_shared<AckDoorbell>();
+};
+
+// What one sendmsg asks for (RFC 6458 5.3: SCTP_SNDRCV / SCTP_SNDINFO, or
+// the socket's defaults).
+struct SendParams {
+  uint16_t sid = 0;
+  uint16_t flags = 0;
+  uint32_t ppid = 0;
+  uint32_t context = 0;
+  uint32_t ttl = 0;
+  int32_t assoc_id = 0;
+};
 
 class Socket : public std::enable_shared_from_this<Socket> {
  public:
@@ -42,10 +74,15 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // Returns the new fd; `out` receives its socket.
   int accept(int fd, sockaddr* addr, socklen_t* len, int flags, std::shared_ptr<Socket>* out);
   int connect(int fd, const sockaddr* addr, socklen_t len);
+  // sctp_connectx: the packed addresses (`bytes` long) tried in order until
+  // one connects (or starts to: -EINPROGRESS); `id` gets the association.
+  int connectx(int fd, const void* addrs, size_t bytes, int32_t* id);
   ssize_t sendmsg(int fd, const msghdr* msg, int flags);
+  bool one_to_many() const { return type == SOCK_SEQPACKET; }
   ssize_t recvmsg(int fd, msghdr* msg, int flags);
   int shutdown(int fd, int how);
-  int setsockopt(int level, int name, const void* val, socklen_t len);
+  // SCTP_SOCKOPT_CONNECTX returns the new association's id (> 0), as Linux.
+  int setsockopt(int fd, int level, int name, const void* val, socklen_t len);
   int getsockopt(int fd, int level, int name, void* val, socklen_t* len);
   int getsockname(sockaddr* addr, socklen_t* len);
   int getpeername(sockaddr* addr, socklen_t* len);
@@ -56,17 +93,18 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // --- engine side (reactor thread) ---
   void set_established(uint16_t os, uint16_t is, const sockaddr_storage& local, const sockaddr_storage& peer);
   void set_failed(int error, Phase phase);
+  // One-to-many: an association's state changed (wakes connect()).
+  void update_assoc(int32_t id, Phase phase, int error);
   EventMask events() const { return events_.load(std::memory_order_relaxed); }
-  uint32_t taken() const { return taken_.load(std::memory_order_acquire); }
   // SO_LINGER {1,0} was set at the last close(): the pair's EOF means abort.
   bool abort_on_close() const { return abort_on_close_.load(std::memory_order_acquire); }
-  // The engine consumed the doorbell; returns the new taken count.
-  uint32_t clear_ack_doorbell();
 
   const int domain;
   const int type;
   const int engine_fd;  // the engine's end of the pair
-  const int32_t assoc_id;
+  const int32_t assoc_id;  // one-to-one: the association's id
+  // One-to-one: the association's ACK doorbell. One-to-many: per association.
+  const std::shared_ptr<AckDoorbell> doorbell = std::make_shared<AckDoorbell>();
   const unsigned fork_generation;  // sockets from before a fork() have no engine in the child
 
   std::mutex mu;
@@ -77,6 +115,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // `direct` (Conn::send_direct). Never taken while holding `mu`.
   std::mutex tx_mu;
   Conn* direct = nullptr;  // under tx_mu: set while application threads may send directly
+  std::unordered_map<int32_t, Conn*> direct_assocs;  // under tx_mu: the same, one-to-many
   // Data messages written to the pair and not yet read by the engine. A
   // direct send must not overtake them.
   std::atomic<uint32_t> pair_data_queued{0};
@@ -91,18 +130,35 @@ class Socket : public std::enable_shared_from_this<Socket> {
   bool engine_fd_closed = false; // reactor thread only
   int accept_app_fd = -1;        // reactor thread only: the app end until accept() takes it
 
+  // One-to-many (socket_many.cpp).
+  std::map<int32_t, AssocInfo> assocs;  // under mu: live ones, and the latest ended ones
+  std::condition_variable assoc_cv;     // with mu: an association came up or failed
+  Hub* hub = nullptr;                   // reactor thread only
+  int32_t last_connect_id = 0;          // under mu: of the latest connect()
+  bool share_port = false;              // under mu: associations bind the socket's chosen port
+  // The association to `addr`, or 0. Caller holds mu.
+  int32_t find_assoc(const sockaddr_storage& addr) const;
+
  private:
   Socket(int domain, int type, int engine_fd);
-  void note_taken();
+  void note_taken(int32_t id);
+  // One-to-many halves of the calls above (socket_many.cpp).
+  int listen_many(int backlog);
+  int connect_many(int fd, const sockaddr* addr, socklen_t len);
+  ssize_t sendmsg_many(int fd, const msghdr* msg, int flags, SendParams p, size_t len);
+  ssize_t send_to_engine(int fd, const msghdr* msg, int flags, const SendParams& p, size_t len);
+  // Starts an association to `addr` (TCP connect + an engine Conn under the
+  // socket's Hub); returns its id, or -errno. Caller holds mu.
+  int32_t start_assoc(const sockaddr_storage& addr);
+  void forget_ended_assocs();
   int ensure_tcp_socket();
+  int start_listening(int backlog);
   ssize_t recv_eof(msghdr* msg);
   ssize_t recv_entry(int fd, msghdr* msg, int flags);
   ssize_t finish_recv(msghdr* msg, const ToApp& hdr, size_t len, bool last, int flags);
   int wait_connected(int fd);
 
   std::atomic<EventMask> events_{0};
-  std::atomic<uint32_t> taken_{0};
-  std::atomic<bool> ack_scheduled_{false};
   std::atomic<bool> abort_on_close_{false};
 
   // The front bundle, once it holds more than the application took in one

@@ -9,6 +9,7 @@
 #include "common/sys.hpp"
 #include "engine/reactor.hpp"
 #include "socket/conn.hpp"
+#include "socket/hub.hpp"
 #include "socket/option_bytes.hpp"
 #include "socket/socket.hpp"
 #include "wire/chunk.hpp"
@@ -25,13 +26,15 @@ struct Snapshot {
   assoc::State state = assoc::State::kClosed;
 };
 
-Snapshot snapshot(Socket& s) {
+// `id`: the association, on a one-to-many socket.
+Snapshot snapshot(Socket& s, int32_t id) {
   Snapshot out;
   if (s.fork_generation != fork_generation()) return out;
   engine::Reactor::instance().call([&] {
     std::lock_guard lock(s.tx_mu);
-    if (!s.conn) return;
-    const auto& a = s.conn->association();
+    Conn* c = s.one_to_many() ? (s.hub ? s.hub->find(id) : nullptr) : s.conn;
+    if (!c) return;
+    const auto& a = c->association();
     out.live = true;
     out.rto = a.rto();
     out.unacked = a.unacked_count();
@@ -59,18 +62,33 @@ int linux_state(Phase p, const Snapshot& snap) {
 }
 
 int get_status(Socket& s, void* val, socklen_t* len) {
-  Snapshot snap = snapshot(s);
   sctp_status st{};
+  if (!val || !len || *len < static_cast<socklen_t>(sizeof st)) return -EINVAL;
+  std::memcpy(&st, val, sizeof st);
+  const int32_t id = s.one_to_many() ? st.sstat_assoc_id : s.assoc_id;
+  Snapshot snap = snapshot(s, id);
+  st = sctp_status{};
   std::lock_guard lock(s.mu);
-  st.sstat_assoc_id = s.assoc_id;
-  st.sstat_state = linux_state(s.phase, snap);
+  Phase phase = s.phase;
+  uint16_t is = s.inbound_streams, os = s.outbound_streams;
+  sockaddr_storage peer = s.peer;
+  if (s.one_to_many()) {  // Linux: EINVAL for an id that names no association
+    auto it = s.assocs.find(id);
+    if (it == s.assocs.end() || it->second.phase == Phase::kClosed) return -EINVAL;
+    phase = it->second.phase;
+    is = it->second.inbound_streams;
+    os = it->second.outbound_streams;
+    peer = it->second.peer;
+  }
+  st.sstat_assoc_id = id;
+  st.sstat_state = linux_state(phase, snap);
   st.sstat_rwnd = static_cast<uint32_t>(s.opts.rcvbuf);
   st.sstat_unackdata = static_cast<uint16_t>(std::min<uint32_t>(snap.unacked, 0xffff));
-  st.sstat_instrms = s.inbound_streams;
-  st.sstat_outstrms = s.outbound_streams;
+  st.sstat_instrms = is;
+  st.sstat_outstrms = os;
   st.sstat_fragmentation_point = wire::kMaxDraftMessage;
-  std::memcpy(&st.sstat_primary.spinfo_address, &s.peer, sizeof s.peer);
-  st.sstat_primary.spinfo_assoc_id = s.assoc_id;
+  std::memcpy(&st.sstat_primary.spinfo_address, &peer, sizeof peer);
+  st.sstat_primary.spinfo_assoc_id = id;
   st.sstat_primary.spinfo_state = snap.live ? SCTP_ACTIVE : SCTP_INACTIVE;
   st.sstat_primary.spinfo_srtt = 0;
   st.sstat_primary.spinfo_rto = snap.live ? to_ms(snap.rto) : to_ms(s.opts.assoc.rto_initial);
@@ -78,8 +96,45 @@ int get_status(Socket& s, void* val, socklen_t* len) {
   return write_opt(val, len, st);
 }
 
-int get_sctp(Socket& s, int name, void* val, socklen_t* len) {
+// SCTP_GET_ASSOC_NUMBER / SCTP_GET_ASSOC_ID_LIST: the live associations of
+// a one-to-many socket (Linux: EOPNOTSUPP on one-to-one sockets).
+int get_assoc_ids(Socket& s, int name, void* val, socklen_t* len) {
+  if (!s.one_to_many()) return -EOPNOTSUPP;
+  std::vector<sctp_assoc_t> ids;
+  {
+    std::lock_guard lock(s.mu);
+    for (const auto& [id, a] : s.assocs)
+      if (a.phase != Phase::kClosed) ids.push_back(id);
+  }
+  if (name == SCTP_GET_ASSOC_NUMBER) return write_opt(val, len, static_cast<uint32_t>(ids.size()));
+  const size_t need = sizeof(sctp_assoc_ids) + ids.size() * sizeof(sctp_assoc_t);
+  if (!val || !len || *len < static_cast<socklen_t>(need)) return -EINVAL;
+  auto* out = static_cast<sctp_assoc_ids*>(val);
+  out->gaids_number_of_ids = static_cast<uint32_t>(ids.size());
+  std::memcpy(out->gaids_assoc_id, ids.data(), ids.size() * sizeof(sctp_assoc_t));
+  *len = static_cast<socklen_t>(need);
+  return 0;
+}
+
+// libsctp's sctp_connectx tries this first: struct sctp_getaddrs_old carries
+// the packed addresses in, the association id out.
+int get_connectx3(Socket& s, int fd, void* val, socklen_t* len) {
+  sctp_getaddrs_old p;
+  if (int rc = read_opt(val, *len, &p)) return rc;
+  if (!p.addrs || p.addr_num <= 0) return -EINVAL;
+  int32_t id = 0;
+  int rc = s.connectx(fd, p.addrs, static_cast<size_t>(p.addr_num), &id);
+  if (rc == 0 || rc == -EINPROGRESS) {
+    p.assoc_id = id;
+    std::memcpy(val, &p, sizeof p);
+  }
+  return rc;
+}
+
+int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
   if (name == SCTP_STATUS) return get_status(s, val, len);
+  if (name == SCTP_SOCKOPT_CONNECTX3) return len ? get_connectx3(s, fd, val, len) : -EINVAL;
+  if (name == SCTP_GET_ASSOC_NUMBER || name == SCTP_GET_ASSOC_ID_LIST) return get_assoc_ids(s, name, val, len);
   std::lock_guard lock(s.mu);
   const auto& o = s.opts;
   switch (name) {
@@ -149,7 +204,7 @@ int get_sctp(Socket& s, int name, void* val, socklen_t* len) {
 
 }  // namespace
 
-int Socket::getsockopt(int, int level, int name, void* val, socklen_t* len) {
+int Socket::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
   if (level == IPPROTO_SCTP) {
     if (name == SCTP_EVENTS) {
       sctp_event_subscribe sub{};
@@ -170,7 +225,7 @@ int Socket::getsockopt(int, int level, int name, void* val, socklen_t* len) {
       e.se_on = (events() & event_bit(e.se_type)) ? 1 : 0;
       return write_opt(val, len, e);
     }
-    return get_sctp(*this, name, val, len);
+    return get_sctp(*this, fd, name, val, len);
   }
   if (level == SOL_SOCKET) {
     std::lock_guard lock(mu);

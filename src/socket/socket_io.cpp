@@ -18,14 +18,6 @@ namespace {
 
 constexpr size_t kMaxIov = 1024;
 
-struct SendParams {
-  uint16_t sid = 0;
-  uint16_t flags = 0;
-  uint32_t ppid = 0;
-  uint32_t context = 0;
-  uint32_t ttl = 0;
-};
-
 // RFC 6458 5.3: SCTP_SNDRCV (deprecated), SCTP_SNDINFO, SCTP_PRINFO,
 // SCTP_AUTHINFO, SCTP_DSTADDRV4/V6 are valid on send; anything else is EINVAL.
 int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
@@ -38,7 +30,8 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         if (len < sizeof(sctp_sndrcvinfo)) return -EINVAL;
         sctp_sndrcvinfo s;
         std::memcpy(&s, CMSG_DATA(c), sizeof s);
-        *p = SendParams{s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive};
+        *p = SendParams{s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive,
+                        s.sinfo_assoc_id};
         break;
       }
       case SCTP_SNDINFO: {
@@ -49,6 +42,7 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         p->flags = s.snd_flags;
         p->ppid = s.snd_ppid;
         p->context = s.snd_context;
+        p->assoc_id = s.snd_assoc_id;
         break;
       }
       case SCTP_PRINFO:
@@ -113,10 +107,16 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
   if (msg->msg_iovlen > kMaxIov - 1) return -EMSGSIZE;
   SendParams p;
-  uint16_t os;
+  uint16_t os = 0;
   {
     std::lock_guard lock(mu);
-    switch (write_shut ? Phase::kShutdown : phase) {
+    p.sid = opts.default_send.sinfo_stream;
+    p.flags = opts.default_send.sinfo_flags;
+    p.ppid = opts.default_send.sinfo_ppid;
+    p.context = opts.default_send.sinfo_context;
+    p.ttl = opts.default_send.sinfo_timetolive;
+    p.assoc_id = opts.default_send.sinfo_assoc_id;
+    if (!one_to_many()) switch (write_shut ? Phase::kShutdown : phase) {
       case Phase::kEstablished:
       case Phase::kConnecting:
         break;
@@ -127,22 +127,25 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
         if (!(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
         return -EPIPE;
     }
-    p.sid = opts.default_send.sinfo_stream;
-    p.flags = opts.default_send.sinfo_flags;
-    p.ppid = opts.default_send.sinfo_ppid;
-    p.context = opts.default_send.sinfo_context;
-    p.ttl = opts.default_send.sinfo_timetolive;
     os = outbound_streams;
   }
   if (int rc = parse_send_cmsgs(msg, &p)) return rc;
   size_t len = iov_total(msg);
   if (p.flags & SCTP_EOF) {
-    if (len == 0) return shutdown(fd, SHUT_WR);
+    if (len == 0 && !one_to_many()) return shutdown(fd, SHUT_WR);
   } else if (len == 0 && !(p.flags & SCTP_ABORT)) {
     return -EINVAL;
   }
   if (len > wire::kMaxDraftMessage) return -EMSGSIZE;
+  if (one_to_many()) return sendmsg_many(fd, msg, flags, p, len);
   if (os != 0 && p.sid >= os) return -EINVAL;
+  p.assoc_id = assoc_id;
+  return send_to_engine(fd, msg, flags, p, len);
+}
+
+// The association is chosen and the message checked: straight to TCP when
+// the association allows (Conn::send_direct), else through the pair.
+ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendParams& p, size_t len) {
   ToEngine h;
   h.kind = ToEngineKind::kData;
   h.sid = p.sid;
@@ -150,12 +153,17 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   h.ppid = p.ppid;
   h.context = p.context;
   h.ttl = p.ttl;
-  h.assoc_id = assoc_id;
+  h.assoc_id = p.assoc_id;
   if (fork_generation == socket::fork_generation()) {
     // Waiting for the engine (it holds the lock for one batch of work) costs
     // less than falling back to the pair: measured, docs/PERFORMANCE.md.
     std::lock_guard lock(tx_mu);
-    if (direct && direct->send_direct(h, msg, len)) return static_cast<ssize_t>(len);
+    Conn* c = direct;
+    if (one_to_many()) {
+      auto it = direct_assocs.find(p.assoc_id);
+      c = it == direct_assocs.end() ? nullptr : it->second;
+    }
+    if (c && c->send_direct(h, msg, len)) return static_cast<ssize_t>(len);
   }
   iovec iov[kMaxIov];
   iov[0] = {&h, sizeof h};
@@ -183,7 +191,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
 ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
   if (msg->msg_iovlen > kMaxIov - 2) return -EMSGSIZE;
-  {
+  if (!one_to_many()) {
     std::lock_guard lock(mu);
     if (phase == Phase::kFresh || phase == Phase::kListening) return -ENOTCONN;
   }
@@ -300,13 +308,18 @@ ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, 
   msg->msg_controllen = used;
   if (msg->msg_name) {
     std::lock_guard lock(mu);
-    socklen_t l = peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    std::memcpy(msg->msg_name, &peer, std::min(msg->msg_namelen, l));
+    sockaddr_storage from = peer;
+    if (one_to_many()) {
+      auto it = assocs.find(h.assoc_id);
+      from = it != assocs.end() ? it->second.peer : sockaddr_storage{};
+    }
+    socklen_t l = from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    std::memcpy(msg->msg_name, &from, std::min(msg->msg_namelen, l));
     msg->msg_namelen = l;
   }
   if (last) {
     msg->msg_flags |= MSG_EOR;
-    if (!notification && !(flags & MSG_PEEK)) note_taken();
+    if (!notification && !(flags & MSG_PEEK)) note_taken(h.assoc_id);
   }
   return static_cast<ssize_t>(len);
 }

@@ -160,9 +160,16 @@ static int set_sctp(Socket& s, int name, const void* val, socklen_t len, bool* l
   }
 }
 
-int Socket::setsockopt(int level, int name, const void* val, socklen_t len) {
+int Socket::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
   if (level == IPPROTO_SCTP) {
     if (name == SCTP_EVENTS || name == SCTP_EVENT) return set_events_option(*this, name, val, len);
+    if (name == SCTP_SOCKOPT_CONNECTX || name == SCTP_SOCKOPT_CONNECTX_OLD) {
+      if (!val || len <= 0) return -EINVAL;
+      int32_t id = 0;
+      int rc = connectx(fd, val, static_cast<size_t>(len), &id);
+      if (rc < 0) return rc;
+      return name == SCTP_SOCKOPT_CONNECTX ? id : 0;
+    }
     bool live = false;
     int rc = set_sctp(*this, name, val, len, &live);
     if (rc == 0 && live) apply_live(*this);

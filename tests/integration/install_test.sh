@@ -76,13 +76,14 @@ C
   fi
 fi
 
-# The installed sctpmap-run must preload the installed library.
-preload=$("$bin/sctpmap-run" printenv LD_PRELOAD)
+# The installed sctpmap-run must preload the installed library (SCTPMAP_LIB,
+# if the caller's environment has it, would override the search).
+preload=$(env -u SCTPMAP_LIB "$bin/sctpmap-run" printenv LD_PRELOAD)
 case $preload in
   *"$lib/libsctpmap.so"*) echo "installed sctpmap-run preloads $lib/libsctpmap.so" ;;
   *) fail "installed sctpmap-run preloaded '$preload', not $lib/libsctpmap.so" ;;
 esac
-preload=$("$BUILD_ROOT/tools/sctpmap-run" printenv LD_PRELOAD)
+preload=$(env -u SCTPMAP_LIB "$BUILD_ROOT/tools/sctpmap-run" printenv LD_PRELOAD)
 case $preload in
   *"$BUILD_ROOT/libsctpmap.so"*) echo "build-tree sctpmap-run preloads $BUILD_ROOT/libsctpmap.so" ;;
   *) fail "build-tree sctpmap-run preloaded '$preload', not $BUILD_ROOT/libsctpmap.so" ;;

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// The engine side of a one-to-many (SOCK_SEQPACKET) socket: every association
+// of the socket shares its pair. The hub reads the pair and hands each
+// message to its association's Conn (by ToEngine::assoc_id), accepts TCP
+// connections while the socket listens, and turns the application's close()
+// into a shutdown of every association. Conns write their deliveries and
+// notifications to the shared pair themselves (bundles are per association,
+// and the ToApp headers carry the association id).
+//
+// Reactor thread only; every entry point takes the socket's tx_mu, which all
+// of its Conns share. The hub deletes itself once the application has closed
+// the socket and the last association has finished.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "assoc/instant.hpp"
+#include "engine/reactor.hpp"
+#include "socket/pair_message.hpp"
+
+namespace sctpmap::socket {
+
+class Conn;
+class Socket;
+
+class Hub final : public engine::FdHandler {
+ public:
+  // The socket's hub, created (and watching the pair) on first use.
+  static Hub* of(const std::shared_ptr<Socket>& sock);
+
+  void listen(int tcp_listen_fd);  // takes ownership
+  void stop_listening();
+  void attach(Conn* c);  // from Conn's constructor
+  void detach(Conn* c);  // from Conn::finish
+  Conn* find(int32_t assoc_id) const;
+  // `c` has room in its send buffer again: read the pair if it stopped for it.
+  void resume(Conn* c);
+  // Process exit: take what the application wrote, then shut everything down.
+  void exit_drain(Instant now);
+
+  void on_ready(int fd, uint32_t revents) override;  // the pair
+
+ private:
+  explicit Hub(std::shared_ptr<Socket> sock);
+  ~Hub() = default;
+
+  struct ListenPort final : engine::FdHandler {
+    Hub* hub;
+    explicit ListenPort(Hub* h) : hub(h) {}
+    void on_ready(int fd, uint32_t revents) override;
+  };
+  struct Pending {
+    ToEngine hdr;
+    std::vector<uint8_t> data;
+  };
+
+  void read_pair(Instant now);
+  void dispatch(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
+  void accept_all();
+  void app_closed(Instant now);
+  void maybe_finish();
+  void fail_unsent(const ToEngine& h, const uint8_t* data, size_t len);
+
+  std::shared_ptr<Socket> sock_;
+  int pair_;
+  engine::Reactor& reactor_;
+  engine::Watch* pair_in_ = nullptr;
+  engine::Watch* listen_in_ = nullptr;
+  int listen_fd_ = -1;
+  ListenPort listen_port_{this};
+  std::unordered_map<int32_t, Conn*> conns_;
+  // Messages for associations whose Conn is still being created.
+  std::unordered_map<int32_t, std::deque<Pending>> pending_;
+  Conn* blocked_ = nullptr;  // its full send buffer stops reading the pair
+  bool app_closed_ = false;
+  bool exiting_ = false;
+  bool deleting_ = false;
+};
+
+}  // namespace sctpmap::socket

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+// One-to-many (SOCK_SEQPACKET) sockets as an SCTP program uses them, in one
+// preloaded process: a listening socket that takes associations without
+// accept(), messages tagged with their association (sinfo_assoc_id, the
+// peer's address in msg_name), replies by id and by address, associations
+// set up by sendmsg to a new address and by connect(), SCTP_EOF, SCTP_ABORT
+// and SCTP_SENDALL per association, the association id list, and close()
+// ending every association. Linux's errno values are the reference.
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "api_util.hpp"
+
+namespace sctpmap::test {
+namespace {
+
+int many_socket() {
+  const int fd = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+  EXPECT_GE(fd, 0) << "socket(SOCK_SEQPACKET, IPPROTO_SCTP): " << std::strerror(errno);
+  return fd;
+}
+
+// One recvmsg with the sender's address; notifications decoded to their type.
+struct From {
+  Received r;
+  sockaddr_in addr{};
+  uint16_t sn_type = 0;
+  sctp_assoc_t assoc = 0;  // of the data (sinfo) or the notification
+  uint16_t sac_state = 0xffff;
+};
+
+From recv_from(int fd, int timeout_ms = 3000) {
+  From f;
+  if (!readable_within(fd, timeout_ms)) {
+    f.r.n = -2;
+    return f;
+  }
+  f.r.data.resize(70000);
+  iovec iov{f.r.data.data(), f.r.data.size()};
+  alignas(cmsghdr) char control[256];
+  msghdr m{};
+  m.msg_name = &f.addr;
+  m.msg_namelen = sizeof f.addr;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  f.r.n = recvmsg(fd, &m, 0);
+  f.r.err = f.r.n < 0 ? errno : 0;
+  f.r.flags = m.msg_flags;
+  f.r.data.resize(f.r.n > 0 ? size_t(f.r.n) : 0);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m); f.r.n > 0 && c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level == IPPROTO_SCTP && c->cmsg_type == SCTP_SNDRCV) {
+      std::memcpy(&f.r.sinfo, CMSG_DATA(c), sizeof f.r.sinfo);
+      f.r.has_sinfo = true;
+      f.assoc = f.r.sinfo.sinfo_assoc_id;
+    }
+  }
+  if (f.r.notification()) {
+    const auto* n = reinterpret_cast<const sctp_notification*>(f.r.data.data());
+    f.sn_type = n->sn_header.sn_type;
+    if (f.sn_type == SCTP_ASSOC_CHANGE) {
+      f.assoc = n->sn_assoc_change.sac_assoc_id;
+      f.sac_state = n->sn_assoc_change.sac_state;
+    } else if (f.sn_type == SCTP_SHUTDOWN_EVENT) {
+      f.assoc = n->sn_shutdown_event.sse_assoc_id;
+    }
+  }
+  return f;
+}
+
+void subscribe_all(int fd) {
+  sctp_event_subscribe ev{};
+  ev.sctp_data_io_event = 1;
+  ev.sctp_association_event = 1;
+  ev.sctp_shutdown_event = 1;
+  ev.sctp_send_failure_event = 1;
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_EVENTS, &ev, sizeof ev), 0) << std::strerror(errno);
+}
+
+// The next event of `type` (and assoc change `state`), skipping data.
+From next_of(int fd, uint16_t type, uint16_t state = 0xffff) {
+  for (int i = 0; i < 50; ++i) {
+    From f = recv_from(fd);
+    if (f.r.n <= 0) return f;
+    if (f.sn_type == type && (state == 0xffff || f.sac_state == state)) return f;
+  }
+  return From{};
+}
+
+// sctp_sendmsg to an address (or, with `to` null, the socket's one association).
+int send_to(int fd, const std::vector<uint8_t>& data, const sockaddr_in* to, uint16_t stream, uint32_t ppid) {
+  return sctp_sendmsg(fd, data.data(), data.size(), reinterpret_cast<sockaddr*>(const_cast<sockaddr_in*>(to)),
+                      to ? sizeof *to : 0, ppid,
+                      0, stream, 0, 0);
+}
+
+// The next data message, skipping notifications.
+From next_data(int fd) {
+  From f;
+  do f = recv_from(fd);
+  while (f.r.n > 0 && f.r.notification());
+  return f;
+}
+
+int send_assoc(int fd, const std::vector<uint8_t>& data, sctp_assoc_t assoc, uint32_t ppid, uint16_t flags = 0) {
+  sctp_sndrcvinfo s{};
+  s.sinfo_assoc_id = assoc;
+  s.sinfo_ppid = ppid;
+  s.sinfo_flags = flags;
+  return sctp_send(fd, data.data(), data.size(), &s, 0);
+}
+
+API_TEST(OneToManyServesManyAssociations, 30) {
+  signal(SIGPIPE, SIG_IGN);
+  const int server = many_socket();
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(server));
+  const uint16_t port = listen_any(server);
+  sockaddr_in to = loopback(port);
+
+  errno = 0;
+  EXPECT_EQ(accept(server, nullptr, nullptr), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP) << "one-to-many sockets have no accept()";
+
+  // Two one-to-one clients and one one-to-many client that sets up its
+  // association implicitly, by sending to the server's address.
+  int one[2];
+  for (int& c : one) {
+    c = sctp_socket();
+    subscribe(c, Events{});  // SCTP_SNDRCV on what they receive
+    ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
+  }
+  const int many = many_socket();
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(many));
+  ASSERT_EQ(send_to(many, pattern(30, 3), &to, 2, 303), 30) << std::strerror(errno);
+  ASSERT_EQ(send_to(one[0], pattern(10, 1), nullptr, 0, 101), 10);
+  ASSERT_EQ(send_to(one[1], pattern(20, 2), nullptr, 1, 202), 20);
+
+  // The server sees three COMM_UPs and three messages, each tagged with its
+  // association and its sender's address.
+  std::set<sctp_assoc_t> up;
+  std::map<uint32_t, From> by_ppid;
+  while (by_ppid.size() < 3 || up.size() < 3) {
+    From f = recv_from(server);
+    ASSERT_GT(f.r.n, 0) << "server: " << (f.r.n == -2 ? "nothing within 3 s" : std::strerror(f.r.err));
+    if (f.r.notification()) {
+      ASSERT_EQ(f.sn_type, SCTP_ASSOC_CHANGE);
+      EXPECT_EQ(f.sac_state, SCTP_COMM_UP);
+      EXPECT_TRUE(up.insert(f.assoc).second) << "COMM_UP twice for " << f.assoc;
+      continue;
+    }
+    ASSERT_TRUE(f.r.has_sinfo);
+    by_ppid[f.r.sinfo.sinfo_ppid] = f;
+  }
+  EXPECT_EQ(up.size(), 3u);
+  for (auto& [ppid, f] : by_ppid) {
+    EXPECT_TRUE(up.count(f.assoc)) << "data from an association without COMM_UP: " << f.assoc;
+    EXPECT_EQ(f.addr.sin_family, AF_INET);
+    EXPECT_EQ(f.addr.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    EXPECT_TRUE(f.r.flags & MSG_EOR);
+  }
+  ASSERT_EQ(by_ppid.count(303), 1u);
+  EXPECT_EQ(by_ppid[303].r.sinfo.sinfo_stream, 2);
+  EXPECT_TRUE(by_ppid[303].r.data == pattern(30, 3));
+  uint32_t number = 0;
+  socklen_t len = sizeof number;
+  ASSERT_EQ(getsockopt(server, SOL_SCTP, SCTP_GET_ASSOC_NUMBER, &number, &len), 0) << std::strerror(errno);
+  EXPECT_EQ(number, 3u);
+  alignas(sctp_assoc_ids) char idbuf[sizeof(sctp_assoc_ids) + 8 * sizeof(sctp_assoc_t)];
+  len = sizeof idbuf;
+  ASSERT_EQ(getsockopt(server, SOL_SCTP, SCTP_GET_ASSOC_ID_LIST, idbuf, &len), 0) << std::strerror(errno);
+  const auto* ids = reinterpret_cast<const sctp_assoc_ids*>(idbuf);
+  ASSERT_EQ(ids->gaids_number_of_ids, 3u);
+  EXPECT_EQ(std::set<sctp_assoc_t>(ids->gaids_assoc_id, ids->gaids_assoc_id + 3), up);
+  sctp_status st{};
+  st.sstat_assoc_id = by_ppid[101].assoc;
+  len = sizeof st;
+  ASSERT_EQ(getsockopt(server, SOL_SCTP, SCTP_STATUS, &st, &len), 0) << std::strerror(errno);
+  EXPECT_EQ(st.sstat_state, SCTP_ESTABLISHED);
+  EXPECT_EQ(st.sstat_assoc_id, by_ppid[101].assoc);
+
+  // Replies: by association id to the first client, by address to the second.
+  ASSERT_EQ(send_assoc(server, pattern(11, 4), by_ppid[101].assoc, 111), 11) << std::strerror(errno);
+  sockaddr_in back = by_ppid[202].addr;
+  ASSERT_EQ(send_to(server, pattern(22, 5), &back, 0, 222), 22) << std::strerror(errno);
+  ASSERT_EQ(send_assoc(server, pattern(33, 6), by_ppid[303].assoc, 333), 33) << std::strerror(errno);
+  const Received r0 = receive(one[0]);
+  EXPECT_EQ(r0.sinfo.sinfo_ppid, 111u);
+  EXPECT_TRUE(r0.data == pattern(11, 4));
+  const Received r1 = receive(one[1]);
+  EXPECT_EQ(r1.sinfo.sinfo_ppid, 222u);
+  From mr = next_data(many);
+  ASSERT_EQ(mr.r.n, 33);
+  EXPECT_EQ(mr.r.sinfo.sinfo_ppid, 333u);
+  EXPECT_EQ(ntohs(mr.addr.sin_port), port) << "the reply comes from the server's SCTP port";
+
+  // An id that names no association: EPIPE, as Linux.
+  errno = 0;
+  EXPECT_EQ(send_assoc(server, pattern(5), 987654, 1), -1);
+  EXPECT_EQ(errno, EPIPE);
+
+  // SCTP_SENDALL: one copy to every association.
+  ASSERT_EQ(send_assoc(server, pattern(7, 9), 0, 777, SCTP_SENDALL), 7) << std::strerror(errno);
+  EXPECT_EQ(receive(one[0]).sinfo.sinfo_ppid, 777u);
+  EXPECT_EQ(receive(one[1]).sinfo.sinfo_ppid, 777u);
+  mr = next_data(many);
+  EXPECT_EQ(mr.r.sinfo.sinfo_ppid, 777u);
+
+  // SCTP_EOF on one association: it alone shuts down.
+  ASSERT_EQ(send_assoc(server, {}, by_ppid[101].assoc, 0, SCTP_EOF), 0) << std::strerror(errno);
+  From down = next_of(server, SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_COMP);
+  EXPECT_EQ(down.assoc, by_ppid[101].assoc);
+  EXPECT_EQ(next_event(one[0]), "EOF") << "the one-to-one peer sees the end";
+  ASSERT_EQ(send_assoc(server, pattern(3), by_ppid[202].assoc, 2), 3) << "the others keep working";
+  EXPECT_EQ(receive(one[1]).n, 3);
+
+  // SCTP_ABORT on another: the peer learns at once.
+  ASSERT_EQ(send_assoc(server, {}, by_ppid[202].assoc, 0, SCTP_ABORT), 0) << std::strerror(errno);
+  EXPECT_EQ(next_event(one[1]), "RECV_ERROR ECONNRESET");
+
+  // close() of the one-to-many socket ends what is left gracefully.
+  close(server);
+  From lost = next_of(many, SCTP_ASSOC_CHANGE);
+  EXPECT_EQ(lost.sac_state, SCTP_SHUTDOWN_COMP);
+  for (int c : one) close(c);
+  close(many);
+}
+
+API_TEST(OneToManyConnect, 20) {
+  const int server = many_socket();
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(server));
+  const uint16_t port = listen_any(server);
+  sockaddr_in to = loopback(port);
+  const int client = many_socket();
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(client));
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
+  errno = 0;
+  EXPECT_EQ(connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to), -1);
+  EXPECT_EQ(errno, EISCONN) << "one association per peer";
+  From up = next_of(client, SCTP_ASSOC_CHANGE, SCTP_COMM_UP);
+  ASSERT_GT(up.r.n, 0);
+  EXPECT_GT(up.assoc, 0);
+
+  // sctp_connectx to a port nobody listens on: refused, no association left.
+  const int lone = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in dead = loopback(0);
+  ASSERT_EQ(bind(lone, reinterpret_cast<sockaddr*>(&dead), sizeof dead), 0);
+  socklen_t len = sizeof dead;
+  getsockname(lone, reinterpret_cast<sockaddr*>(&dead), &len);
+  close(lone);
+  sctp_assoc_t id = 0;
+  errno = 0;
+  EXPECT_EQ(sctp_connectx(client, reinterpret_cast<sockaddr*>(&dead), 1, &id), -1);
+  EXPECT_EQ(errno, ECONNREFUSED);
+
+  // A non-blocking sctp_connectx returns the id at once (EINPROGRESS).
+  const int nb = many_socket();
+  ASSERT_EQ(fcntl(nb, F_SETFL, fcntl(nb, F_GETFL) | O_NONBLOCK), 0);
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(nb));
+  id = 0;
+  errno = 0;
+  EXPECT_EQ(sctp_connectx(nb, reinterpret_cast<sockaddr*>(&to), 1, &id), -1);
+  EXPECT_EQ(errno, EINPROGRESS);
+  EXPECT_GT(id, 0);
+  From nbup = next_of(nb, SCTP_ASSOC_CHANGE, SCTP_COMM_UP);
+  EXPECT_EQ(nbup.assoc, id) << "COMM_UP carries the id sctp_connectx returned";
+  ASSERT_EQ(send_assoc(nb, pattern(9), id, 99), 9) << std::strerror(errno);
+  EXPECT_EQ(next_data(server).r.sinfo.sinfo_ppid, 99u);
+  close(nb);
+  close(client);
+  close(server);
+}
+
+}  // namespace
+}  // namespace sctpmap::test
