@@ -38,22 +38,30 @@ const sockaddr* nth_addr(const sockaddr* addrs, int n) {
   return reinterpret_cast<const sockaddr*>(p);
 }
 
-int single_addr(int sd, sockaddr** addrs, int (*get)(int, sockaddr*, socklen_t*)) {
+// As libsctp: the option's struct sctp_getaddrs, then the packed addresses
+// moved to the front of the same allocation, which sctp_free[pl]addrs frees.
+int get_addrs(int sd, sctp_assoc_t id, int opt, sockaddr** addrs) {
   if (!addrs) {
     errno = EINVAL;
     return -1;
   }
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (get(sd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return errno == ENOTCONN ? 0 : -1;
-  auto* out = static_cast<sockaddr*>(std::malloc(len));
-  if (!out) {
+  socklen_t len = 512;  // one or two addresses over TCP
+  auto* ga = static_cast<sctp_getaddrs*>(std::malloc(len));
+  if (!ga) {
     errno = ENOMEM;
     return -1;
   }
-  std::memcpy(out, &ss, len);
-  *addrs = out;
-  return 1;
+  ga->assoc_id = id;
+  if (getsockopt(sd, IPPROTO_SCTP, opt, ga, &len) < 0) {
+    int err = errno;
+    std::free(ga);
+    errno = err;
+    return -1;
+  }
+  const int n = static_cast<int>(ga->addr_num);
+  std::memmove(ga, ga + 1, len - sizeof *ga);
+  *addrs = reinterpret_cast<sockaddr*>(ga);
+  return n;
 }
 
 }  // namespace
@@ -201,12 +209,12 @@ SCTPMAP_EXPORT int sctp_peeloff_flags(int sd, sctp_assoc_t assoc_id, unsigned fl
   return arg.p_arg.sd;
 }
 
-SCTPMAP_EXPORT int sctp_getpaddrs(int sd, sctp_assoc_t, sockaddr** addrs) {
-  return single_addr(sd, addrs, &getpeername);
+SCTPMAP_EXPORT int sctp_getpaddrs(int sd, sctp_assoc_t id, sockaddr** addrs) {
+  return get_addrs(sd, id, SCTP_GET_PEER_ADDRS, addrs);
 }
 
-SCTPMAP_EXPORT int sctp_getladdrs(int sd, sctp_assoc_t, sockaddr** addrs) {
-  return single_addr(sd, addrs, &getsockname);
+SCTPMAP_EXPORT int sctp_getladdrs(int sd, sctp_assoc_t id, sockaddr** addrs) {
+  return get_addrs(sd, id, SCTP_GET_LOCAL_ADDRS, addrs);
 }
 
 SCTPMAP_EXPORT int sctp_freepaddrs(sockaddr* addrs) {

@@ -547,9 +547,9 @@ bool Conn::send_direct(const ToEngine& h, const msghdr* msg, size_t len) {
 void Conn::post_flush() {
   if (flush_posted_) return;
   flush_posted_ = true;
-  reactor_.post([s = sock_] {
+  reactor_.post([s = sock_, id = assoc_id_] {
     std::lock_guard lock(s->tx_mu);
-    if (Conn* c = s->conn) {
+    if (Conn* c = s->conn_for(id)) {
       c->flush_posted_ = false;
       c->pump(c->reactor_.now());
     }
@@ -664,7 +664,10 @@ void Conn::report() const {
 }
 
 bool Conn::drained() const {
-  if (finished_ || !up_) return true;
+  if (finished_) return true;
+  // Still coming up: done only if nothing waits to be sent once it is up
+  // (a one-to-many send, or a non-blocking connect, may exit right away).
+  if (!up_) return !pair_waiting();
   auto s = assoc_.state();
   return (s == assoc::State::kShutdownSent || s == assoc::State::kDone) && assoc_.pending_tx().empty();
 }

@@ -117,7 +117,7 @@ void Conn::on_comm_up(const assoc::CommUp& u) {
       a.outbound_streams = u.outbound_streams;
       a.inbound_streams = u.inbound_streams;
       a.peer = peer;
-      if (sock_->local.ss_family == 0) sock_->local = local;
+      a.local = local;
     }
     sock_->assoc_cv.notify_all();
     sock_->direct_assocs[assoc_id_] = this;

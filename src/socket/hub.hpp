@@ -36,6 +36,10 @@ class Hub final : public engine::FdHandler {
   void attach(Conn* c);  // from Conn's constructor
   void detach(Conn* c);  // from Conn::finish
   Conn* find(int32_t assoc_id) const;
+  template <class Fn>
+  void for_each(Fn fn) {
+    for (auto& [id, c] : conns_) fn(*c);
+  }
   // `c` has room in its send buffer again: read the pair if it stopped for it.
   void resume(Conn* c);
   // Process exit: take what the application wrote, then shut everything down.

@@ -379,6 +379,11 @@ void Socket::set_failed(int error, Phase ph) {
   phase = ph;
 }
 
+Conn* Socket::conn_for(int32_t id) const {
+  if (!one_to_many()) return conn;
+  return hub ? hub->find(id) : nullptr;
+}
+
 void Socket::note_taken(int32_t id) {
   std::shared_ptr<AckDoorbell> db = doorbell;
   if (one_to_many()) {
@@ -393,8 +398,7 @@ void Socket::note_taken(int32_t id) {
   auto self = shared_from_this();
   engine::Reactor::instance().post([self, id] {
     std::lock_guard lock(self->tx_mu);
-    Conn* c = self->one_to_many() ? (self->hub ? self->hub->find(id) : nullptr) : self->conn;
-    if (c) c->on_app_took();
+    if (Conn* c = self->conn_for(id)) c->on_app_took();
   });
 }
 

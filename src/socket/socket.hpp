@@ -44,6 +44,7 @@ struct AssocInfo {
   int error = 0;  // why it failed (connect() reports it)
   uint16_t outbound_streams = 0, inbound_streams = 0;
   sockaddr_storage peer{};
+  sockaddr_storage local{};  // once up
   std::shared_ptr<AckDoorbell> doorbell = std::make_shared<AckDoorbell>();
 };
 
@@ -134,6 +135,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::map<int32_t, AssocInfo> assocs;  // under mu: live ones, and the latest ended ones
   std::condition_variable assoc_cv;     // with mu: an association came up or failed
   Hub* hub = nullptr;                   // reactor thread only
+  // Reactor thread: the Conn of association `id` (one-to-one: the socket's).
+  Conn* conn_for(int32_t id) const;
   int32_t last_connect_id = 0;          // under mu: of the latest connect()
   bool share_port = false;              // under mu: associations bind the socket's chosen port
   // The association to `addr`, or 0. Caller holds mu.

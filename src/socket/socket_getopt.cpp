@@ -32,7 +32,7 @@ Snapshot snapshot(Socket& s, int32_t id) {
   if (s.fork_generation != fork_generation()) return out;
   engine::Reactor::instance().call([&] {
     std::lock_guard lock(s.tx_mu);
-    Conn* c = s.one_to_many() ? (s.hub ? s.hub->find(id) : nullptr) : s.conn;
+    Conn* c = s.conn_for(id);
     if (!c) return;
     const auto& a = c->association();
     out.live = true;
@@ -131,7 +131,45 @@ int get_connectx3(Socket& s, int fd, void* val, socklen_t* len) {
   return rc;
 }
 
+// SCTP_GET_PEER_ADDRS / SCTP_GET_LOCAL_ADDRS (what libsctp's sctp_getpaddrs
+// and sctp_getladdrs use): struct sctp_getaddrs, the addresses packed after
+// it. Over TCP an association has one address at each end. Local addresses
+// for id 0 of a one-to-many socket are the socket's bound address.
+int get_addrs(Socket& s, int name, void* val, socklen_t* len) {
+  sctp_getaddrs ga;
+  if (!len || int(*len) < int(sizeof ga)) return -EINVAL;
+  if (int rc = read_opt(val, *len, &ga)) return rc;
+  sockaddr_storage a{};
+  {
+    std::lock_guard lock(s.mu);
+    if (!s.one_to_many()) {
+      if (name == SCTP_GET_PEER_ADDRS && s.phase != Phase::kEstablished && s.phase != Phase::kShutdown) return -EINVAL;
+      a = name == SCTP_GET_PEER_ADDRS ? s.peer : s.local;
+    } else if (ga.assoc_id == 0 && name == SCTP_GET_LOCAL_ADDRS) {
+      a = s.local;
+    } else {
+      auto it = s.assocs.find(ga.assoc_id);
+      if (it == s.assocs.end() || it->second.phase == Phase::kClosed) return -EINVAL;
+      a = name == SCTP_GET_PEER_ADDRS ? it->second.peer : it->second.local;
+      if (a.ss_family == 0) a = s.local;
+    }
+  }
+  ga.addr_num = 0;
+  size_t used = sizeof ga;
+  if (a.ss_family == AF_INET || a.ss_family == AF_INET6) {
+    const size_t alen = a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    if (used + alen > *len) return -ENOMEM;  // libsctp retries with a larger buffer
+    std::memcpy(static_cast<uint8_t*>(val) + used, &a, alen);
+    used += alen;
+    ga.addr_num = 1;
+  }
+  std::memcpy(val, &ga, sizeof ga);
+  *len = static_cast<socklen_t>(used);
+  return 0;
+}
+
 int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
+  if (name == SCTP_GET_PEER_ADDRS || name == SCTP_GET_LOCAL_ADDRS) return get_addrs(s, name, val, len);
   if (name == SCTP_STATUS) return get_status(s, val, len);
   if (name == SCTP_SOCKOPT_CONNECTX3) return len ? get_connectx3(s, fd, val, len) : -EINVAL;
   if (name == SCTP_GET_ASSOC_NUMBER || name == SCTP_GET_ASSOC_ID_LIST) return get_assoc_ids(s, name, val, len);

@@ -12,6 +12,7 @@
 #include "common/sys.hpp"
 #include "engine/reactor.hpp"
 #include "socket/conn.hpp"
+#include "socket/hub.hpp"
 #include "socket/option_bytes.hpp"
 #include "socket/socket.hpp"
 #include "wire/chunk.hpp"
@@ -41,6 +42,7 @@ static void apply_live(Socket& s) {
   engine::Reactor::instance().post([self, cfg] {
     std::lock_guard lock(self->tx_mu);
     if (self->conn) self->conn->update_config(cfg);
+    if (self->hub) self->hub->for_each([&](Conn& c) { c.update_config(cfg); });  // one-to-many: all of them
   });
 }
 
