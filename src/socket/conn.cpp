@@ -636,6 +636,25 @@ Conn::Take Conn::take_from_hub(const ToEngine& h, const uint8_t* data, size_t le
   return Take::kTaken;
 }
 
+void Conn::move_to(std::shared_ptr<Socket> to) {
+  sock_->direct_assocs.erase(assoc_id_);
+  Hub* h = hub_;
+  hub_ = nullptr;
+  shared_pair_ = false;
+  if (h) h->detach(this);
+  if (pair_out_) {  // the backlog now goes to the new pair
+    reactor_.cancel(pair_out_);
+    pair_out_ = nullptr;
+  }
+  sock_ = std::move(to);
+  pair_ = sock_->engine_fd;
+  sock_->conn = this;
+  if (!up_) return;
+  sock_->direct = this;
+  pair_in_ = reactor_.watch(pair_, POLLIN | POLLRDHUP, &pair_in_port_, true);
+  flush_backlog();
+}
+
 void Conn::app_closed(Instant now) {
   pair_eof_ = true;
   if (sock_->abort_on_close()) {

@@ -48,6 +48,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   Take take_from_hub(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
   // The application closed the socket: shut down (or abort, SO_LINGER {1,0}).
   void app_closed(Instant now);
+  // sctp_peeloff: from now on this association is `to`'s, a one-to-one
+  // socket with its own pair. Caller holds both sockets' tx_mu.
+  void move_to(std::shared_ptr<Socket> to);
   // Application thread, holding sock->tx_mu: sends one user message straight
   // to TCP when nothing is queued ahead of it and the send buffer has room
   // (docs/ARCHITECTURE.md, "Direct sends"). False: the caller writes it to
@@ -126,7 +129,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   std::shared_ptr<Socket> sock_;
   std::shared_ptr<Socket> listener_;
   Hub* hub_ = nullptr;          // one-to-many, until finish()
-  const bool shared_pair_;      // one-to-many: the pair belongs to the hub
+  bool shared_pair_;            // one-to-many: the pair belongs to the hub
   const int32_t assoc_id_;
   std::shared_ptr<AckDoorbell> doorbell_;
   int tcp_ = -1;

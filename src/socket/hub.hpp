@@ -42,6 +42,8 @@ class Hub final : public engine::FdHandler {
   }
   // `c` has room in its send buffer again: read the pair if it stopped for it.
   void resume(Conn* c);
+  // Hands every message waiting in the pair to its association now.
+  void flush_app_messages() { read_pair(reactor_.now()); }
   // Process exit: take what the application wrote, then shut everything down.
   void exit_drain(Instant now);
 

@@ -26,14 +26,14 @@ std::atomic<unsigned> g_fork_generation{0};
 
 void bump_fork_generation() { g_fork_generation.fetch_add(1); }
 
+}  // namespace
+
 // Big pair buffers so a burst of small messages does not stall on the pair.
 void size_pair(int fd) {
   int big = 4 * 1024 * 1024;
   sys::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
   sys::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 }
-
-}  // namespace
 
 socklen_t addr_len(int family) { return family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in); }
 
@@ -67,8 +67,13 @@ sockaddr_storage to_domain(int domain, const sockaddr* addr) {
 int32_t next_assoc_id() { return g_next_assoc_id.fetch_add(1); }
 unsigned fork_generation() { return g_fork_generation.load(std::memory_order_relaxed); }
 
-Socket::Socket(int d, int t, int efd)
-    : domain(d), type(t), engine_fd(efd), assoc_id(next_assoc_id()), fork_generation(socket::fork_generation()) {
+Socket::Socket(int d, int t, int efd, int32_t id, std::shared_ptr<AckDoorbell> db)
+    : domain(d),
+      type(t),
+      engine_fd(efd),
+      assoc_id(id ? id : next_assoc_id()),
+      doorbell(db ? std::move(db) : std::make_shared<AckDoorbell>()),
+      fork_generation(socket::fork_generation()) {
   static const bool registered = [] {
     pthread_atfork(nullptr, nullptr, &bump_fork_generation);
     return true;

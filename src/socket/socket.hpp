@@ -78,6 +78,10 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // sctp_connectx: the packed addresses (`bytes` long) tried in order until
   // one connects (or starts to: -EINPROGRESS); `id` gets the association.
   int connectx(int fd, const void* addrs, size_t bytes, int32_t* id);
+  // sctp_peeloff: association `id` of this one-to-many socket moves to a new
+  // one-to-one socket; returns its fd (`flags`: SOCK_NONBLOCK, SOCK_CLOEXEC)
+  // and `out` gets it. Messages it already queued here are still read here.
+  int peeloff(int32_t id, int flags, std::shared_ptr<Socket>* out);
   ssize_t sendmsg(int fd, const msghdr* msg, int flags);
   bool one_to_many() const { return type == SOCK_SEQPACKET; }
   ssize_t recvmsg(int fd, msghdr* msg, int flags);
@@ -105,7 +109,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   const int engine_fd;  // the engine's end of the pair
   const int32_t assoc_id;  // one-to-one: the association's id
   // One-to-one: the association's ACK doorbell. One-to-many: per association.
-  const std::shared_ptr<AckDoorbell> doorbell = std::make_shared<AckDoorbell>();
+  const std::shared_ptr<AckDoorbell> doorbell;
   const unsigned fork_generation;  // sockets from before a fork() have no engine in the child
 
   std::mutex mu;
@@ -143,7 +147,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int32_t find_assoc(const sockaddr_storage& addr) const;
 
  private:
-  Socket(int domain, int type, int engine_fd);
+  // `id`/`db`: a peeled-off association keeps its id and ACK count.
+  Socket(int domain, int type, int engine_fd, int32_t id = 0, std::shared_ptr<AckDoorbell> db = nullptr);
   void note_taken(int32_t id);
   // One-to-many halves of the calls above (socket_many.cpp).
   int listen_many(int backlog);
@@ -177,6 +182,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
 };
 
 int32_t next_assoc_id();
+// Big pair buffers so a burst of small messages does not stall on the pair.
+void size_pair(int fd);
 // Incremented in a fork()ed child: the parent's engine state is not ours.
 unsigned fork_generation();
 

@@ -278,5 +278,100 @@ API_TEST(OneToManyConnect, 20) {
   close(server);
 }
 
+// sctp_peeloff moves one association to a one-to-one socket of its own (the
+// real libsctp.so.1 calls underneath: SCTP_SOCKOPT_PEELOFF(_FLAGS));
+// sctp_getpaddrs/getladdrs report each association's addresses.
+API_TEST(OneToManyPeeloffAndAddresses, 20) {
+  signal(SIGPIPE, SIG_IGN);  // EPIPE below, with SIGPIPE as Linux
+  const int server = many_socket();
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(server));
+  const uint16_t port = listen_any(server);
+  sockaddr_in to = loopback(port);
+  int client[2];
+  for (int& c : client) {
+    c = sctp_socket();
+    subscribe(c, Events{});
+    ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
+  }
+  ASSERT_EQ(send_to(client[0], pattern(10, 1), nullptr, 0, 1), 10);
+  ASSERT_EQ(send_to(client[1], pattern(20, 2), nullptr, 0, 2), 20);
+  std::map<uint32_t, From> by_ppid;
+  while (by_ppid.size() < 2) {
+    From f = next_data(server);
+    ASSERT_GT(f.r.n, 0);
+    by_ppid[f.r.sinfo.sinfo_ppid] = f;
+  }
+  const sctp_assoc_t a0 = by_ppid[1].assoc, a1 = by_ppid[2].assoc;
+
+  sockaddr* addrs = nullptr;
+  ASSERT_EQ(sctp_getpaddrs(server, a0, &addrs), 1) << std::strerror(errno);
+  sockaddr_in client_addr{};
+  socklen_t len = sizeof client_addr;
+  ASSERT_EQ(getsockname(client[0], reinterpret_cast<sockaddr*>(&client_addr), &len), 0);
+  EXPECT_EQ(reinterpret_cast<sockaddr_in*>(addrs)->sin_port, client_addr.sin_port) << "the peer of that association";
+  EXPECT_EQ(reinterpret_cast<sockaddr_in*>(addrs)->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+  sctp_freepaddrs(addrs);
+  ASSERT_EQ(sctp_getladdrs(server, a0, &addrs), 1) << std::strerror(errno);
+  EXPECT_EQ(ntohs(reinterpret_cast<sockaddr_in*>(addrs)->sin_port), port);
+  sctp_freeladdrs(addrs);
+  errno = 0;
+  EXPECT_EQ(sctp_getpaddrs(server, 424242, &addrs), -1) << "no such association";
+  EXPECT_EQ(errno, EINVAL);
+
+  errno = 0;
+  EXPECT_EQ(sctp_peeloff(client[0], 0), -1) << "one-to-one sockets cannot be peeled";
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(sctp_peeloff(server, 424242), -1);
+  EXPECT_EQ(errno, EINVAL);
+
+  // Debian's libsctp.so.1 has no sctp_peeloff_flags: its option, as Linux has it.
+  sctp_peeloff_flags_arg_t pf{};
+  pf.p_arg.associd = a0;
+  pf.flags = SOCK_NONBLOCK;
+  len = sizeof pf;
+  ASSERT_EQ(getsockopt(server, SOL_SCTP, SCTP_SOCKOPT_PEELOFF_FLAGS, &pf, &len), 0) << std::strerror(errno);
+  const int peeled = pf.p_arg.sd;
+  ASSERT_GE(peeled, 0);
+  EXPECT_TRUE(fcntl(peeled, F_GETFL) & O_NONBLOCK);
+  int type = 0;
+  len = sizeof type;
+  ASSERT_EQ(getsockopt(peeled, SOL_SOCKET, SO_TYPE, &type, &len), 0);
+  EXPECT_EQ(type, SOCK_STREAM);
+  sockaddr_in peer{};
+  len = sizeof peer;
+  ASSERT_EQ(getpeername(peeled, reinterpret_cast<sockaddr*>(&peer), &len), 0) << std::strerror(errno);
+  EXPECT_EQ(peer.sin_port, client_addr.sin_port);
+  uint32_t number = 0;
+  len = sizeof number;
+  ASSERT_EQ(getsockopt(server, SOL_SCTP, SCTP_GET_ASSOC_NUMBER, &number, &len), 0);
+  EXPECT_EQ(number, 1u) << "the peeled association left the one-to-many socket";
+  errno = 0;
+  EXPECT_EQ(send_assoc(server, pattern(3), a0, 9), -1) << "its id is no longer the old socket's";
+  EXPECT_EQ(errno, EPIPE);
+
+  // Both ways on the peeled socket; the other association stays where it was.
+  ASSERT_EQ(send_to(peeled, pattern(40, 4), nullptr, 0, 44), 40) << std::strerror(errno);
+  const Received r = receive(client[0]);
+  EXPECT_EQ(r.sinfo.sinfo_ppid, 44u);
+  ASSERT_EQ(send_to(client[0], pattern(50, 5), nullptr, 0, 55), 50);
+  const Received back = receive(peeled);
+  ASSERT_EQ(back.n, 50);
+  EXPECT_EQ(back.sinfo.sinfo_ppid, 55u);
+  EXPECT_EQ(back.sinfo.sinfo_assoc_id, a0) << "the association keeps its id";
+  ASSERT_EQ(send_to(client[1], pattern(60, 6), nullptr, 0, 66), 60);
+  From f = next_data(server);
+  EXPECT_EQ(f.r.sinfo.sinfo_ppid, 66u);
+  EXPECT_EQ(f.assoc, a1);
+  EXPECT_FALSE(readable_within(server, 100)) << "nothing of the peeled association on the old socket";
+
+  close(peeled);  // a graceful end for that association alone
+  EXPECT_EQ(next_event(client[0]), "EOF");
+  ASSERT_EQ(send_assoc(server, pattern(7), a1, 77), 7) << std::strerror(errno);
+  EXPECT_EQ(receive(client[1]).sinfo.sinfo_ppid, 77u);
+  for (int c : client) close(c);
+  close(server);
+}
+
 }  // namespace
 }  // namespace sctpmap::test
