@@ -45,18 +45,24 @@ int get_addrs(int sd, sctp_assoc_t id, int opt, sockaddr** addrs) {
     errno = EINVAL;
     return -1;
   }
-  socklen_t len = 512;  // one or two addresses over TCP
-  auto* ga = static_cast<sctp_getaddrs*>(std::malloc(len));
-  if (!ga) {
-    errno = ENOMEM;
-    return -1;
-  }
-  ga->assoc_id = id;
-  if (getsockopt(sd, IPPROTO_SCTP, opt, ga, &len) < 0) {
-    int err = errno;
+  sctp_getaddrs* ga = nullptr;
+  socklen_t len = 0;
+  for (socklen_t size = 512;; size *= 2) {  // ENOMEM: more addresses than room (wildcard binds)
     std::free(ga);
-    errno = err;
-    return -1;
+    ga = static_cast<sctp_getaddrs*>(std::malloc(size));
+    if (!ga) {
+      errno = ENOMEM;
+      return -1;
+    }
+    ga->assoc_id = id;
+    len = size;
+    if (getsockopt(sd, IPPROTO_SCTP, opt, ga, &len) == 0) break;
+    if (errno != ENOMEM || size >= (1 << 20)) {
+      int err = errno;
+      std::free(ga);
+      errno = err;
+      return -1;
+    }
   }
   const int n = static_cast<int>(ga->addr_num);
   std::memmove(ga, ga + 1, len - sizeof *ga);

@@ -3,11 +3,15 @@
 #include "socket/sctp_uapi.hpp"
 #include <netinet/in.h>
 
+#include <ifaddrs.h>
+
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "common/sys.hpp"
 #include "engine/reactor.hpp"
+#include "socket/addr.hpp"
 #include "socket/conn.hpp"
 #include "socket/hub.hpp"
 #include "socket/option_bytes.hpp"
@@ -131,37 +135,77 @@ int get_connectx3(Socket& s, int fd, void* val, socklen_t* len) {
   return rc;
 }
 
+bool is_wildcard(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr == htonl(INADDR_ANY);
+  if (a.ss_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
+  return false;
+}
+
+// What a wildcard-bound endpoint's local addresses are, as Linux lists them
+// (sctp_copy_laddrs): every address of the host the socket's family can
+// carry, with the bound port; IPv4 ones v4-mapped on an AF_INET6 socket.
+std::vector<sockaddr_storage> host_addrs(int domain, bool v4mapped, const sockaddr_storage& bound) {
+  std::vector<sockaddr_storage> out;
+  const uint16_t port = bound.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
+                                                    : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) < 0) return {bound};
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    sockaddr_storage a{};
+    if (i->ifa_addr->sa_family == AF_INET && (domain == AF_INET || v4mapped)) {
+      sockaddr_in in;
+      std::memcpy(&in, i->ifa_addr, sizeof in);
+      in.sin_port = port;
+      a = to_domain(domain, reinterpret_cast<sockaddr*>(&in));
+    } else if (i->ifa_addr->sa_family == AF_INET6 && domain == AF_INET6) {
+      std::memcpy(&a, i->ifa_addr, sizeof(sockaddr_in6));
+      reinterpret_cast<sockaddr_in6*>(&a)->sin6_port = port;
+    } else {
+      continue;
+    }
+    out.push_back(a);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
 // SCTP_GET_PEER_ADDRS / SCTP_GET_LOCAL_ADDRS (what libsctp's sctp_getpaddrs
 // and sctp_getladdrs use): struct sctp_getaddrs, the addresses packed after
 // it. Over TCP an association has one address at each end. Local addresses
-// for id 0 of a one-to-many socket are the socket's bound address.
+// for id 0 of a one-to-many socket are the socket's bound ones.
 int get_addrs(Socket& s, int name, void* val, socklen_t* len) {
   sctp_getaddrs ga;
   if (!len || int(*len) < int(sizeof ga)) return -EINVAL;
   if (int rc = read_opt(val, *len, &ga)) return rc;
-  sockaddr_storage a{};
+  std::vector<sockaddr_storage> addrs;
   {
     std::lock_guard lock(s.mu);
     if (!s.one_to_many()) {
       if (name == SCTP_GET_PEER_ADDRS && s.phase != Phase::kEstablished && s.phase != Phase::kShutdown) return -EINVAL;
-      a = name == SCTP_GET_PEER_ADDRS ? s.peer : s.local;
+      addrs.push_back(name == SCTP_GET_PEER_ADDRS ? s.peer : s.local);
     } else if (ga.assoc_id == 0 && name == SCTP_GET_LOCAL_ADDRS) {
-      a = s.local;
+      if (is_wildcard(s.local)) {
+        addrs = host_addrs(s.domain, s.opts.v4mapped, s.local);
+      } else {
+        addrs.push_back(s.local);
+      }
     } else {
       auto it = s.assocs.find(ga.assoc_id);
       if (it == s.assocs.end() || it->second.phase == Phase::kClosed) return -EINVAL;
-      a = name == SCTP_GET_PEER_ADDRS ? it->second.peer : it->second.local;
-      if (a.ss_family == 0) a = s.local;
+      addrs.push_back(name == SCTP_GET_PEER_ADDRS ? it->second.peer : it->second.local);
+      if (addrs.back().ss_family == 0) addrs.back() = s.local;
     }
   }
   ga.addr_num = 0;
   size_t used = sizeof ga;
-  if (a.ss_family == AF_INET || a.ss_family == AF_INET6) {
+  for (const sockaddr_storage& a : addrs) {
+    if (a.ss_family != AF_INET && a.ss_family != AF_INET6) continue;
     const size_t alen = a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (used + alen > *len) return -ENOMEM;  // libsctp retries with a larger buffer
     std::memcpy(static_cast<uint8_t*>(val) + used, &a, alen);
     used += alen;
-    ga.addr_num = 1;
+    ++ga.addr_num;
   }
   std::memcpy(val, &ga, sizeof ga);
   *len = static_cast<socklen_t>(used);
