@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Association: construction, the user-facing send path, ACK generation and the
-// pulled outputs. Receiving is in association_rx.cpp; shutdown, failure and
-// timers in association_close.cpp.
+// Association: construction, start and the pulled outputs. The DATA path
+// (send with fragmentation, reassembly, ACKs) is in association_data.cpp,
+// chunk dispatch in association_rx.cpp; shutdown, failure and timers in
+// association_close.cpp.
 #include "assoc/association.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace sctpmap::assoc {
 namespace {
-
-// sinfo_flags' SCTP_UNORDERED from <linux/sctp.h>; this layer may not include
-// socket headers, and the value is ABI.
-constexpr uint16_t kSctpUnordered = 1;
 
 // What our INIT announces. Only the draft's T/S/P bits come from the
 // configuration; our CAPABILITY bit is added unless strict mode forbids
@@ -19,6 +17,18 @@ constexpr uint16_t kSctpUnordered = 1;
 uint8_t init_flags_for(const Config& c) {
   const uint8_t draft = c.init_flags & wire::kInitDraftFlags;
   return c.strict_draft ? draft : static_cast<uint8_t>(draft | wire::kInitCapabilityFollows);
+}
+
+// What our CAPABILITY announces. Fragmentation (docs/PROTOCOL.md 15) only
+// when a message can be larger than one DATA chunk; never in strict mode,
+// which sends no CAPABILITY at all.
+wire::Capability capability_for(const Config& c, const wire::DataFormat& ours) {
+  wire::Capability cap{c.outbound_streams, c.max_inbound_streams, 0, 0};
+  if (!c.strict_draft && c.max_message > ours.max_payload()) {
+    cap.features |= wire::kFeatureFragmentation;
+    cap.max_message = static_cast<uint32_t>(std::min<size_t>(c.max_message, UINT32_MAX));
+  }
+  return cap;
 }
 
 }  // namespace
@@ -38,66 +48,12 @@ void Association::start(Instant now) {
   // peer's ACK format).
   our_init_flags_ = init_flags_for(config_);
   our_format_ = wire::DataFormat::from_init_flags(our_init_flags_);
-  reader_ = wire::ChunkReader(our_init_flags_);
+  announced_ = capability_for(config_, our_format_);
+  reader_ = wire::ChunkReader(our_init_flags_, announced_.features, announced_.max_message);
   // Draft section 3: INIT is the first chunk each side sends, exactly once.
   wire::encode_init(tx_.out(), our_init_flags_);
-  announced_ = wire::Capability{config_.outbound_streams, config_.max_inbound_streams, 0};
   if (!config_.strict_draft) wire::encode_capability(tx_.out(), announced_);
   state_ = State::kInitSent;
-}
-
-bool Association::can_send(size_t len) const {
-  // A message bigger than the whole buffer still goes when nothing is queued,
-  // as with SO_SNDBUF on a stream socket; otherwise it could never be sent.
-  return unacked_.empty() || unacked_.bytes() + len <= config_.sndbuf;
-}
-
-Result<void, SendError> Association::send(Message message, Instant now) {
-  saw(now);
-  switch (state_) {
-    case State::kClosed:
-    case State::kInitSent:
-      return unexpected(shutdown_requested_ ? SendError::kShutdown : SendError::kNotUp);
-    case State::kEstablished:
-      break;
-    default:  // RFC 6458 / Linux: EPIPE once SHUTDOWN started, from either side
-      return unexpected(SendError::kShutdown);
-  }
-  const size_t len = message.payload.size();
-  if (len == 0) return unexpected(SendError::kEmpty);
-  if (len > our_format_.max_payload()) return unexpected(SendError::kTooBig);
-  // With S in our INIT the stream word is gone: everything is stream 0.
-  if (message.sid >= out_streams_ || (!our_format_.stream && message.sid != 0)) {
-    return unexpected(SendError::kInvalidStream);
-  }
-  if (!can_send(len)) return unexpected(SendError::kNoBuffer);
-
-  // Draft section 3: TSN from 0, +1 per DATA; SSN per stream as in SCTP
-  // (RFC 9260 6.5), not advanced by unordered messages, which carry U and SSN 0.
-  const bool unordered = (message.flags & kSctpUnordered) != 0;
-  const uint16_t ssn = unordered ? uint16_t{0} : next_ssn_[message.sid]++;
-  const uint8_t flags = unordered ? wire::kDataUnordered : uint8_t{0};
-  const uint32_t tsn = next_tsn_++;
-  wire::encode_data(tx_.out(), our_format_, flags, tsn, message.sid, ssn, message.ppid,
-                    wire::Bytes(message.payload));
-  unacked_.push(tsn, tx_.end_offset(), std::move(message));
-  return {};
-}
-
-void Association::delivered(uint32_t count, Instant now) {
-  saw(now);
-  if (state_ == State::kDone) return;
-  // Draft section 3: exactly one ACK per DATA chunk delivered to the upper
-  // layer, in TSN order; never for DATA the sink has not accepted.
-  const uint64_t n = std::min<uint64_t>(count, handed_ - acked_);
-  if (!can_write()) {  // our FIN is out: the ACKs can no longer be written
-    acked_ += n;
-    return;
-  }
-  // Draft: a peer whose INIT carried T also gets ACKs without the TSN.
-  const bool with_tsn = (reader_.peer_init_flags() & wire::kInitOmitTsn) == 0;
-  wire::Buffer& out = tx_.out();
-  for (uint64_t i = 0; i < n; ++i) wire::encode_ack(out, with_tsn, static_cast<uint32_t>(acked_++));
 }
 
 void Association::set_inbound_paused(bool paused, Instant now) {

@@ -5,7 +5,7 @@
 //   start()            the TCP connection is established: queue INIT (+ CAPABILITY)
 //   receive()          bytes read from TCP; data messages are handed to a sink
 //   send()             a user message
-//   delivered()        the application took `count` more DATA messages: queue ACKs
+//   delivered()        the application took `count` more messages: queue one ACK per DATA chunk
 //   on_timeout()       next_deadline() was reached
 //   set_inbound_paused() the engine stopped/resumed reading TCP (backpressure)
 //   shutdown(), on_eof(), on_transport_error()
@@ -45,11 +45,14 @@ enum class State : uint8_t {
   kDone,          // ShutdownComplete or CommLost reported; nothing more to do
 };
 
-// Where received DATA goes. The sink sees views into the receive buffer and must
-// copy what it keeps. Returning false means "no room now": the association stops
-// before that chunk (not consumed) and the caller retries later.
+// Where received DATA goes: one Delivery per whole user message. The sink sees
+// views into the receive buffer (or, for a message that came in fragments,
+// into the association's reassembly buffer), valid only during deliver(), and
+// must copy what it keeps. Returning false means "no room now": the
+// association stops before that chunk (for a fragmented message, its last
+// fragment; not consumed) and the caller retries later.
 struct Delivery {
-  uint32_t tsn = 0;
+  uint32_t tsn = 0;  // of the message's first (or only) DATA chunk, as Linux's sinfo_tsn
   uint16_t sid = 0;
   uint16_t ssn = 0;
   uint32_t ppid = 0;
@@ -66,7 +69,7 @@ class DeliverySink {
 };
 
 enum class SendError : uint8_t {
-  kTooBig,        // EMSGSIZE: beyond what one DATA chunk can carry for our INIT flags
+  kTooBig,        // EMSGSIZE: beyond max_message()
   kEmpty,         // EINVAL: zero-length message
   kInvalidStream, // EINVAL: sid >= negotiated outbound streams
   kNoBuffer,      // EAGAIN: un-ACKed + queued bytes would exceed sndbuf
@@ -88,10 +91,26 @@ class Association {
   // association (CommLost{kProtocolError} + SendFailed events) and consumes all.
   size_t receive(wire::Bytes bytes, Instant now, DeliverySink& sink);
 
+  // Queues one user message: one DATA chunk, or, when fragmentation is
+  // negotiated and it exceeds fragment_point(), consecutive DATA fragments
+  // written back to back (docs/PROTOCOL.md 15.3). Errors in SendError.
   Result<void, SendError> send(Message message, Instant now);
   // True when a message of `len` bytes fits in the send buffer now.
   bool can_send(size_t len) const;
+  // The largest message send() takes now (EMSGSIZE above it); valid after
+  // CommUp. fragment_point() unless fragmentation is negotiated; then the
+  // smaller of Config::max_message, the peer's max message and Config::sndbuf
+  // (Linux: EMSGSIZE for a message larger than SO_SNDBUF), but never less
+  // than fragment_point(). Follows update_config() of max_message / sndbuf.
+  size_t max_message() const;
+  // User data bytes one DATA chunk carries (65519 with every field present):
+  // SCTP_STATUS sstat_fragmentation_point, SCTP_MAXSEG.
+  size_t fragment_point() const;
+  // Both sides announced fragmentation (after CommUp).
+  bool fragmentation() const;
 
+  // The application took `count` more delivered *messages*: queues one ACK per
+  // DATA chunk they came in (draft section 3), in TSN order.
   void delivered(uint32_t count, Instant now);
   void on_timeout(Instant now);
   void set_inbound_paused(bool paused, Instant now);
@@ -128,7 +147,9 @@ class Association {
 
   // association_rx.cpp: one decoded chunk each.
   Step on_chunk(const wire::Chunk& chunk, Instant now, DeliverySink& sink);
-  Step on_data(const wire::Data& d, DeliverySink& sink);
+  Step on_data(const wire::Data& d, DeliverySink& sink);      // association_data.cpp
+  Step on_fragment(const wire::Data& d, DeliverySink& sink);  // association_data.cpp
+  void reset_reassembly();
   Step on_ack(const wire::Ack& a);
   Step on_capability(const wire::Capability& c, Instant now);
   void on_shutdown_chunk();
@@ -162,8 +183,14 @@ class Association {
   uint16_t out_streams_ = 0;
   uint16_t in_streams_ = 0;
   uint32_t next_tsn_ = 0;
-  uint64_t handed_ = 0;  // DATA chunks the sink accepted
-  uint64_t acked_ = 0;   // of those, ACKed (or counted after FIN)
+  // Receive side (association_data.cpp). Per message the sink accepted and the
+  // application did not take yet: how many DATA chunks it came in.
+  std::deque<uint32_t> handed_chunks_;
+  uint64_t acked_ = 0;   // DATA chunks ACKed (or counted after FIN); the next ACK's TSN
+  // Reassembly of the one fragmented message in progress (docs/PROTOCOL.md 15.4).
+  std::vector<uint8_t> rx_msg_;
+  Delivery rx_first_;     // its first fragment's fields (payload unused)
+  uint32_t rx_chunks_ = 0;  // fragments appended so far
   Instant last_now_{};   // latest `now` seen, for update_config()
   wire::ChunkReader reader_;
   TxBuffer tx_;

@@ -119,6 +119,7 @@ void Association::fail(LossReason reason, wire::Error error) {
   events_.push_back(CommLost{reason, error});
   unacked_.drain(tx_.consumed_offset(), [this](SendFailed&& f) { events_.push_back(std::move(f)); });
   tx_.clear();
+  reset_reassembly();
   hb_.disarm();
   state_ = State::kDone;
 }
@@ -127,6 +128,7 @@ void Association::finish(Event event) {
   events_.push_back(std::move(event));
   unacked_.clear();
   tx_.clear();
+  reset_reassembly();
   hb_.disarm();
   state_ = State::kDone;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Association: the receive path. The wire::ChunkReader enforces the sequence
 // rules (INIT first and once, CAPABILITY right after a promising INIT, DATA TSNs
-// consecutive); this file adds what needs association state: stream limits,
-// ACK order, heartbeat matching and delivery backpressure.
+// consecutive, fragment order); this file dispatches each chunk and handles
+// the start and heartbeats. DATA and ACK are in association_data.cpp.
 #include <algorithm>
 
 #include "assoc/association.hpp"
@@ -68,37 +68,6 @@ Association::Step Association::on_chunk(const wire::Chunk& chunk, Instant now, D
     return Step::kNext;
   }
   return Step::kNext;  // wire::Skipped: an extension we do not know (0x80..0xBF)
-}
-
-Association::Step Association::on_data(const wire::Data& d, DeliverySink& sink) {
-  // RFC 9260 6.8 / 3.3.10.1: a DATA chunk for a stream that does not exist
-  // is an error; here it ends the association (no ERROR chunk in the draft).
-  if (d.sid >= in_streams_) {
-    fail(LossReason::kProtocolError, wire::Error::kInvalidStream);
-    return Step::kFailed;
-  }
-  const Delivery delivery{d.tsn, d.sid, d.ssn, d.ppid, d.unordered(), d.payload};
-  if (!sink.deliver(delivery)) return Step::kRefused;
-  ++handed_;
-  return Step::kNext;
-}
-
-Association::Step Association::on_ack(const wire::Ack& a) {
-  // Draft section 3: one ACK per DATA, in order, so an ACK always acknowledges
-  // the oldest un-ACKed TSN. Anything else is a peer we cannot trust.
-  // We do not require the chunk to be fully consume_tx()'d yet: the engine may
-  // see the peer's ACK before its own write completion.
-  const Unacked* oldest = unacked_.front();
-  if (oldest == nullptr || (a.has_tsn && a.cum_tsn != oldest->tsn)) {
-    fail(LossReason::kProtocolError, wire::Error::kAckOutOfSequence);
-    return Step::kFailed;
-  }
-  unacked_.pop_front();
-  // RFC 9260 8.1/8.2: an acknowledgement of outstanding DATA clears the error
-  // counters.
-  error_count_ = 0;
-  maybe_send_shutdown();
-  return Step::kNext;
 }
 
 Association::Step Association::on_capability(const wire::Capability& c, Instant now) {

@@ -23,6 +23,11 @@ struct Config {
   uint16_t path_max_retrans = 5;          // spp_pathmaxrxt
   uint16_t assoc_max_retrans = 10;        // SCTP_ASSOCINFO sasoc_asocmaxrxt
   size_t sndbuf = 212992;                 // bound on un-ACKed payload bytes (SO_SNDBUF)
+  // Largest message with the fragmentation extension (docs/PROTOCOL.md 15):
+  // announced to the peer as what we reassemble, and the most we send. At or
+  // below one DATA chunk's payload, or in strict mode, fragmentation is not
+  // offered. Capped at 2^32 - 1 (a 32-bit wire parameter).
+  size_t max_message = 4194304;
   bool strict_draft = false;              // SCTPMAP_STRICT: send nothing outside the draft
   uint8_t init_flags = 0;                 // T/S/P bits: fields WE omit from our DATA
 };

@@ -3,9 +3,15 @@
 
 namespace sctpmap::assoc {
 
-void UnackedQueue::push(uint32_t tsn, uint64_t end_offset, Message&& message) {
+void UnackedQueue::push(uint32_t tsn, uint32_t chunks, uint64_t end_offset, Message&& message) {
   bytes_ += message.payload.size();
-  q_.push_back(Unacked{tsn, end_offset, std::move(message)});
+  q_.push_back(Unacked{tsn, chunks, 0, end_offset, std::move(message)});
+}
+
+void UnackedQueue::ack_front_chunk() {
+  if (q_.empty()) return;
+  // The message's bytes stay counted against sndbuf until its last ACK.
+  if (++q_.front().acked == q_.front().chunks) pop_front();
 }
 
 void UnackedQueue::pop_front() {

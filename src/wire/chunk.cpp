@@ -33,6 +33,10 @@ const char* to_string(Error e) {
       return "DATA stream identifier beyond the inbound streams";
     case Error::kCapabilityMissing:
       return "INIT promised a CAPABILITY chunk that did not follow";
+    case Error::kBadFragment:
+      return "DATA fragments out of B...E order or differing within one message";
+    case Error::kMessageTooBig:
+      return "fragmented message larger than the announced maximum";
   }
   // Not reachable with a valid enumerator; a value cast from garbage still gets a name.
   return "unknown protocol error";

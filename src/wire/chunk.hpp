@@ -38,6 +38,14 @@ inline constexpr uint8_t kInitDraftFlags = kInitOmitTsn | kInitOmitStream | kIni
 
 // DATA flags.
 inline constexpr uint8_t kDataUnordered = 0x04;  // U
+// Ours, only when both sides announced kFeatureFragmentation (docs/PROTOCOL.md
+// section 15); RFC 9260 3.3.1's bits. Otherwise they are reserved (sent as 0,
+// ignored) and every DATA chunk is a whole message, as in the draft.
+inline constexpr uint8_t kDataBegin = 0x02;  // B: first fragment of a message
+inline constexpr uint8_t kDataEnd = 0x01;    // E: last fragment of a message
+
+// CAPABILITY feature bits (the features parameter). Ours.
+inline constexpr uint32_t kFeatureFragmentation = 0x00000001;  // B/E fragments, docs/PROTOCOL.md section 15
 
 // Heartbeat Info parameter type (the only parameter a HEARTBEAT carries).
 inline constexpr uint16_t kHeartbeatInfoType = 1;
@@ -63,7 +71,11 @@ struct Init {
 };
 
 struct Data {
-  uint8_t flags = 0;
+  uint8_t flags = 0;  // U only: B/E are reported in begin/end
+  // Fragment position. Both true (a whole message) unless fragmentation is
+  // negotiated (DecodeContext::fragments), where they are the B and E bits.
+  bool begin = true;
+  bool end = true;
   bool has_tsn = true;  // false: TSN implicit; the reader fills tsn from position
   uint32_t tsn = 0;
   uint16_t sid = 0;
@@ -88,11 +100,15 @@ struct HeartbeatAck {
 
 // Ours (type 0x80). Value: TLV parameters, each Type(16) Length(16) Value, padded
 // to 4. Known parameters: 1 = streams {outbound(16), max_inbound(16)};
-// 2 = features (32-bit bitmap, 0 today). Unknown parameters are skipped.
+// 2 = features (32-bit bitmap, kFeature*); 3 = max message (32 bits: the
+// largest message the sender reassembles; mandatory with
+// kFeatureFragmentation, written iff max_message != 0). Unknown parameters
+// are skipped.
 struct Capability {
   uint16_t outbound_streams = 0;
   uint16_t max_inbound_streams = 0;
   uint32_t features = 0;
+  uint32_t max_message = 0;  // 0: parameter absent
 };
 
 // Ours (type 0x81, Length 4): the sender will send no more DATA; it keeps
@@ -120,6 +136,8 @@ enum class Error : uint8_t {
   kAckOutOfSequence,  // ACK not for the oldest un-ACKed TSN (checked in assoc)
   kInvalidStream,     // SID beyond the inbound streams we announced (checked in assoc)
   kCapabilityMissing, // INIT promised a CAPABILITY chunk and something else came
+  kBadFragment,       // fragments out of B...E order, or differing SID/SSN/PPID/U within a message
+  kMessageTooBig,     // a fragmented message beyond the max message we announced
 };
 
 const char* to_string(Error e);

@@ -23,7 +23,8 @@ constexpr size_t kParamHeaderSize = 4;
 // Ours: CAPABILITY parameters (docs/PROTOCOL.md, "CAPABILITY").
 constexpr uint16_t kCapStreamsParam = 1;
 constexpr uint16_t kCapFeaturesParam = 2;
-constexpr uint16_t kCapParamLength = 8;  // both known parameters carry 4 value bytes
+constexpr uint16_t kCapMaxMessageParam = 3;
+constexpr uint16_t kCapParamLength = 8;  // every known parameter carries 4 value bytes
 // Smallest valid CAPABILITY: header plus the mandatory streams parameter.
 constexpr size_t kMinCapabilityLength = kChunkHeaderSize + kCapParamLength;
 // Smallest valid HEARTBEAT: header plus an empty Heartbeat Info parameter.
@@ -117,9 +118,15 @@ std::optional<Error> check_header(uint8_t type, size_t length, const DecodeConte
   return std::nullopt;
 }
 
-Chunk decode_data(uint8_t flags, Bytes value, const DataFormat& format) {
+Chunk decode_data(uint8_t flags, Bytes value, const DataFormat& format, bool fragments) {
   Data d;
   d.flags = flags & kDataUnordered;  // other DATA flag bits are reserved: ignored
+  // B/E mean something only when both sides announced fragmentation
+  // (docs/PROTOCOL.md 15.2); a draft peer's bits are reserved: a whole message.
+  if (fragments) {
+    d.begin = (flags & kDataBegin) != 0;
+    d.end = (flags & kDataEnd) != 0;
+  }
   d.has_tsn = format.tsn;
   size_t at = 0;
   if (format.tsn) {
@@ -152,27 +159,41 @@ Result<Bytes, Error> decode_heartbeat_info(Bytes value) {
   return value.subspan(kParamHeaderSize, param_length - kParamHeaderSize);
 }
 
+// Which known CAPABILITY parameters were seen (each at most once).
+struct CapSeen {
+  bool streams = false;
+  bool features = false;
+  bool max_message = false;
+};
+
 // One known CAPABILITY parameter. A duplicate is an error: which copy would win
 // is not obvious, and a correct sender never writes one.
-bool apply_capability_param(Capability& cap, uint16_t type, Bytes value, bool& have_streams,
-                            bool& have_features) {
+bool apply_capability_param(Capability& cap, uint16_t type, Bytes value, CapSeen& seen) {
+  if (type != kCapStreamsParam && type != kCapFeaturesParam && type != kCapMaxMessageParam) {
+    return true;  // unknown parameters are skipped: room for later versions
+  }
+  if (value.size() != 4) return false;
   if (type == kCapStreamsParam) {
-    if (have_streams || value.size() != 4) return false;
+    if (seen.streams) return false;
     cap.outbound_streams = get_u16(value, 0);
     cap.max_inbound_streams = get_u16(value, 2);
-    have_streams = true;
+    seen.streams = true;
   } else if (type == kCapFeaturesParam) {
-    if (have_features || value.size() != 4) return false;
+    if (seen.features) return false;
     cap.features = get_u32(value, 0);
-    have_features = true;
+    seen.features = true;
+  } else {
+    // A maximum of 0 would announce fragmentation that can carry nothing.
+    if (seen.max_message || get_u32(value, 0) == 0) return false;
+    cap.max_message = get_u32(value, 0);
+    seen.max_message = true;
   }
-  return true;  // unknown parameters are skipped: room for later versions
+  return true;
 }
 
 Result<Chunk, Error> decode_capability(Bytes value) {
   Capability cap;
-  bool have_streams = false;
-  bool have_features = false;
+  CapSeen seen;
   size_t at = 0;
   while (at < value.size()) {
     const size_t left = value.size() - at;
@@ -181,14 +202,19 @@ Result<Chunk, Error> decode_capability(Bytes value) {
     const size_t length = get_u16(value, at + 2);
     if (length < kParamHeaderSize || length > left) return unexpected(Error::kBadCapability);
     if (!apply_capability_param(cap, type, value.subspan(at + kParamHeaderSize, length - kParamHeaderSize),
-                                have_streams, have_features)) {
+                                seen)) {
       return unexpected(Error::kBadCapability);
     }
     // The last parameter's padding may lie outside the chunk Length (RFC 9260 3.2).
     at += std::min(padded(length), left);
   }
   // Zero streams in either direction would make the association useless.
-  if (!have_streams || cap.outbound_streams == 0 || cap.max_inbound_streams == 0) {
+  if (!seen.streams || cap.outbound_streams == 0 || cap.max_inbound_streams == 0) {
+    return unexpected(Error::kBadCapability);
+  }
+  // A receiver must know how much the peer reassembles before it fragments
+  // (docs/PROTOCOL.md 15.1): the fragmentation bit needs the max message.
+  if ((cap.features & kFeatureFragmentation) != 0 && !seen.max_message) {
     return unexpected(Error::kBadCapability);
   }
   return Chunk{cap};
@@ -202,7 +228,7 @@ Result<Chunk, Error> decode_value(uint8_t type, uint8_t flags, Bytes value, cons
       // Reserved INIT bits carry no meaning for us: dropped, not an error.
       return Chunk{Init{static_cast<uint8_t>(flags & (kInitDraftFlags | kInitCapabilityFollows))}};
     case ChunkType::kData:
-      return decode_data(flags, value, ctx.peer_data);
+      return decode_data(flags, value, ctx.peer_data, ctx.fragments);
     case ChunkType::kAck:
       return Chunk{Ack{ctx.ack_has_tsn, ctx.ack_has_tsn ? get_u32(value, 0) : 0}};
     case ChunkType::kHeartbeat:
@@ -290,7 +316,8 @@ void encode_heartbeat_ack(Buffer& out, Bytes info) { encode_heartbeat_chunk(out,
 void encode_shutdown(Buffer& out) { put_header(out, ChunkType::kShutdown, 0, kChunkHeaderSize); }
 
 void encode_capability(Buffer& out, const Capability& cap) {
-  put_header(out, ChunkType::kCapability, 0, kChunkHeaderSize + 2 * kCapParamLength);
+  const bool with_max = cap.max_message != 0;
+  put_header(out, ChunkType::kCapability, 0, kChunkHeaderSize + (with_max ? 3 : 2) * kCapParamLength);
   put_u16(out, kCapStreamsParam);
   put_u16(out, kCapParamLength);
   put_u16(out, cap.outbound_streams);
@@ -298,6 +325,10 @@ void encode_capability(Buffer& out, const Capability& cap) {
   put_u16(out, kCapFeaturesParam);
   put_u16(out, kCapParamLength);
   put_u32(out, cap.features);
+  if (!with_max) return;
+  put_u16(out, kCapMaxMessageParam);
+  put_u16(out, kCapParamLength);
+  put_u32(out, cap.max_message);
 }
 
 }  // namespace sctpmap::wire

@@ -18,6 +18,9 @@ using Buffer = std::vector<uint8_t>;
 struct DecodeContext {
   DataFormat peer_data;      // fields the peer's DATA carries (from the peer's INIT)
   bool ack_has_tsn = true;   // false when OUR INIT carried T (peer omits TSN in ACK)
+  // Both sides announced kFeatureFragmentation: DATA's B/E bits are read into
+  // Data::begin/end. Otherwise they are reserved and every DATA is whole.
+  bool fragments = false;
 };
 
 struct Decoded {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: arbitrary bytes through ChunkReader. Input: byte 0 = our
-// INIT flags (decides the ACK format), byte 1 = seed for the piece sizes, rest =
-// the received stream. Oracle: fed in pieces, the reader must produce the same
+// INIT flags (decides the ACK format; its bit 0x40, reserved in INIT, means
+// "we announced fragmentation with a max message of 4096", so a peer
+// CAPABILITY offering it turns on the fragment rules), byte 1 = seed for the
+// piece sizes, rest = the received stream. Oracle: fed in pieces, the reader must produce the same
 // chunks and the same verdict as fed everything at once (need-more and errors
 // consume nothing), and every decoded view must lie inside the buffer.
 #include <algorithm>
@@ -41,7 +43,9 @@ void check_chunk(const Decoded& d, const std::vector<uint8_t>& buf) {
 
 // Without a seed: everything at once; with one: pieces of 1..64 bytes from a small LCG.
 Outcome run(uint8_t our_flags, const uint8_t* data, size_t size, std::optional<uint32_t> seed) {
-  ChunkReader reader(our_flags);
+  constexpr uint8_t kAnnounceFragmentation = 0x40;
+  const bool frag = (our_flags & kAnnounceFragmentation) != 0;
+  ChunkReader reader(our_flags, frag ? sctpmap::wire::kFeatureFragmentation : 0, frag ? 4096 : 0);
   std::vector<uint8_t> buf;
   Outcome out;
   size_t at = 0;

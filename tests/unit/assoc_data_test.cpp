@@ -14,34 +14,11 @@ using std::chrono::seconds;
 
 constexpr uint8_t kAck = 3;
 
-struct CollectSink final : DeliverySink {
-  std::vector<Received> got;
-  std::vector<bool> answers;  // scripted answers; true once they run out
-  size_t calls = 0;
-  bool deliver(const Delivery& d) override {
-    const bool ok = calls < answers.size() ? answers[calls] : true;
-    ++calls;
-    if (ok) {
-      got.push_back(Received{Instant{}, Instant{}, d.tsn, d.sid, d.ssn, d.ppid, d.unordered,
-                             std::vector<uint8_t>(d.payload.begin(), d.payload.end())});
-    }
-    return ok;
-  }
-};
-
 // An association that has read a draft peer's INIT with `peer_flags`.
-Association established(Config c, uint8_t peer_flags = 0) {
-  Association a(c);
-  a.start(Instant{});
+Association established(const Config& c, uint8_t peer_flags = 0) {
   wire::Buffer in;
   wire::encode_init(in, peer_flags);
-  CollectSink sink;
-  EXPECT_EQ(a.receive(wire::Bytes(in), Instant{}, sink), in.size());
-  EXPECT_EQ(a.state(), State::kEstablished);
-  a.consume_tx(a.pending_tx().size());
-  while (a.poll_event()) {
-  }
-  return a;
+  return established_after(c, in);
 }
 
 // ---- send() ------------------------------------------------------------------
@@ -126,7 +103,9 @@ TEST(AssocSend, TsnAndPerStreamSsnAndUnordered) {
     EXPECT_EQ(h.b().taken[i].sid, plan[i].sid);
     EXPECT_EQ(h.b().taken[i].ssn, plan[i].ssn) << i;
     EXPECT_EQ(h.b().taken[i].unordered, plan[i].flags == kUnordered);
-    EXPECT_EQ(data[i]->flags, plan[i].flags == kUnordered ? wire::kDataUnordered : 0);
+    // Fragmentation negotiated: a whole message carries B|E (docs/PROTOCOL.md 15.2).
+    const uint8_t u = plan[i].flags == kUnordered ? wire::kDataUnordered : 0;
+    EXPECT_EQ(data[i]->flags, u | wire::kDataBegin | wire::kDataEnd);
   }
 }
 
@@ -234,8 +213,9 @@ TEST(AssocBackpressure, SmallAppQueueLosesAndDuplicatesNothing) {
 std::vector<uint8_t> transcript() {
   Association a{Config{}};
   a.start(Instant{});
-  wire::Buffer in;
-  wire::encode_init(in, 0);
+  // The peer's start as the association under test will send it (INIT and a
+  // CAPABILITY offering fragmentation), so both sides read DATA flags alike.
+  const wire::Buffer in = start_bytes(Config{});
   CollectSink sink;
   EXPECT_EQ(a.receive(wire::Bytes(in), Instant{}, sink), in.size());
   for (uint32_t i = 0; i < 5; ++i) EXPECT_TRUE(a.send(make_message(1 + 5 * i, uint16_t(i), i), Instant{}).ok());
@@ -251,12 +231,7 @@ TEST(AssocSplit, EveryTwoWaySplitGivesTheSameResult) {
     Association b{Config{}};
     b.start(Instant{});
     CollectSink sink;
-    std::vector<uint8_t> buf(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(cut));
-    const size_t used = b.receive(wire::Bytes(buf), Instant{}, sink);
-    EXPECT_LE(used, buf.size());
-    buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(used));
-    buf.insert(buf.end(), t.begin() + static_cast<std::ptrdiff_t>(cut), t.end());
-    EXPECT_EQ(b.receive(wire::Bytes(buf), Instant{}, sink), buf.size());
+    EXPECT_TRUE(receive_in_two(b, sink, t, cut));
     EXPECT_EQ(b.state(), State::kEstablished);
     ASSERT_EQ(sink.got.size(), 5u);
     for (uint32_t i = 0; i < 5; ++i) {

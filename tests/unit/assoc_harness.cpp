@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <gtest/gtest.h>
+
 namespace sctpmap::assoc::test {
 
 bool Endpoint::deliver(const Delivery& d) {
@@ -236,6 +238,33 @@ void Harness::run_until(Instant t) {
   }
   now = std::max(now, t);
   pump();
+}
+
+std::vector<uint8_t> start_bytes(const Config& c) {
+  Association peer(c);
+  peer.start(Instant{});
+  return std::vector<uint8_t>(peer.pending_tx().begin(), peer.pending_tx().end());
+}
+
+Association established_after(const Config& ours, const std::vector<uint8_t>& peer_start) {
+  Association a(ours);
+  a.start(Instant{});
+  CollectSink sink;
+  EXPECT_EQ(a.receive(wire::Bytes(peer_start), Instant{}, sink), peer_start.size());
+  EXPECT_EQ(a.state(), State::kEstablished);
+  a.consume_tx(a.pending_tx().size());
+  while (a.poll_event()) {
+  }
+  return a;
+}
+
+bool receive_in_two(Association& b, DeliverySink& sink, const std::vector<uint8_t>& t, size_t cut) {
+  std::vector<uint8_t> buf(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(cut));
+  const size_t used = b.receive(wire::Bytes(buf), Instant{}, sink);
+  EXPECT_LE(used, buf.size());
+  buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(used));
+  buf.insert(buf.end(), t.begin() + static_cast<std::ptrdiff_t>(cut), t.end());
+  return b.receive(wire::Bytes(buf), Instant{}, sink) == buf.size();
 }
 
 Message make_message(size_t size, uint16_t sid, uint32_t ppid, uint32_t context, uint8_t fill,

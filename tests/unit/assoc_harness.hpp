@@ -170,6 +170,37 @@ class Harness {
   bool broken_ = false;
 };
 
+// A sink for tests that drive one Association by hand: copies what it
+// accepts; `answers` scripts its replies (true once they run out).
+struct CollectSink final : DeliverySink {
+  std::vector<Received> got;
+  std::vector<bool> answers;  // scripted answers; true once they run out
+  size_t calls = 0;
+  bool deliver(const Delivery& d) override {
+    const bool ok = calls < answers.size() ? answers[calls] : true;
+    ++calls;
+    if (ok) {
+      got.push_back(Received{Instant{}, Instant{}, d.tsn, d.sid, d.ssn, d.ppid, d.unordered,
+                             std::vector<uint8_t>(d.payload.begin(), d.payload.end())});
+    }
+    return ok;
+  }
+};
+
+// The bytes an association with config `c` writes at start() (INIT and,
+// unless strict, CAPABILITY): a peer's opening, for hand-driven tests.
+std::vector<uint8_t> start_bytes(const Config& c);
+
+// An association with config `ours`, started, that has read `peer_start` (a
+// peer's INIT and CAPABILITY) and is established; its own output and events
+// so far are discarded.
+Association established_after(const Config& ours, const std::vector<uint8_t>& peer_start);
+
+// Feeds `t` to `b` in two receive() calls split at `cut`, keeping what the
+// first call did not consume, as an engine does. Returns whether the second
+// call consumed everything.
+bool receive_in_two(Association& b, DeliverySink& sink, const std::vector<uint8_t>& t, size_t cut);
+
 // A message of `size` bytes: payload[i] = fill + i.
 Message make_message(size_t size, uint16_t sid = 0, uint32_t ppid = 0, uint32_t context = 0,
                      uint8_t fill = 0, uint16_t flags = 0);

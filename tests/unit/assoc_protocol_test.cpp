@@ -61,7 +61,10 @@ TEST(AssocStartup, DefaultModeOffersCapability) {
   ASSERT_NE(cap, nullptr);
   EXPECT_EQ(cap->outbound_streams, 7);
   EXPECT_EQ(cap->max_inbound_streams, 9);
-  EXPECT_EQ(cap->features, 0u);
+  // Fragmentation is offered by default (docs/PROTOCOL.md 15.1), with the
+  // default max message of 4 MiB.
+  EXPECT_EQ(cap->features, wire::kFeatureFragmentation);
+  EXPECT_EQ(cap->max_message, 4194304u);
   EXPECT_EQ(4 + d.consumed, tx.size());
 }
 

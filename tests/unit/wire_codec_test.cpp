@@ -14,25 +14,12 @@ namespace sctpmap::wire {
 namespace {
 
 using test::describe;
+using test::expect_chunk;
 using test::hex;
 using test::to_hex;
 
 DecodeContext context(uint8_t peer_init_flags, bool ack_has_tsn = true) {
   return DecodeContext{DataFormat::from_init_flags(peer_init_flags), ack_has_tsn};
-}
-
-// Decodes `bytes` and checks it is exactly one chunk described as `expected`
-// that uses all of `bytes`; then checks every strict prefix needs more.
-void expect_chunk(const Buffer& bytes, const DecodeContext& ctx, const std::string& expected) {
-  const Decoded d = decode_chunk(bytes, ctx);
-  ASSERT_EQ(d.status, Decoded::Status::kChunk) << describe(d) << " for " << to_hex(bytes);
-  EXPECT_EQ(describe(d.chunk), expected);
-  EXPECT_EQ(d.consumed, bytes.size());
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    const Decoded p = decode_chunk(Bytes(bytes.data(), n), ctx);
-    EXPECT_EQ(p.status, Decoded::Status::kNeedMore) << "prefix " << n << " of " << to_hex(bytes);
-    EXPECT_EQ(p.consumed, 0u);
-  }
 }
 
 // ---- INIT ----------------------------------------------------------------

@@ -4,6 +4,8 @@
 // that drains a ChunkReader the way the association does.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -53,7 +55,10 @@ inline std::string describe(const Chunk& c) {
   } else if (const auto* d = std::get_if<Data>(&c)) {
     std::snprintf(buf, sizeof buf, "DATA flags=%02x tsn=%u%s sid=%u ssn=%u ppid=%u payload=", d->flags,
                   d->tsn, d->has_tsn ? "" : "(implicit)", d->sid, d->ssn, d->ppid);
-    return buf + to_hex(d->payload);
+    // Fragment position, only when not a whole message (docs/PROTOCOL.md 15.2).
+    std::string frag;
+    if (!d->begin || !d->end) frag = std::string(" frag=") + (d->begin ? "B" : "-") + (d->end ? "E" : "-");
+    return buf + to_hex(d->payload) + frag;
   } else if (const auto* a = std::get_if<Ack>(&c)) {
     std::snprintf(buf, sizeof buf, "ACK%s cum_tsn=%u", a->has_tsn ? "" : "(no tsn)", a->cum_tsn);
   } else if (const auto* h = std::get_if<Heartbeat>(&c)) {
@@ -63,6 +68,7 @@ inline std::string describe(const Chunk& c) {
   } else if (const auto* cap = std::get_if<Capability>(&c)) {
     std::snprintf(buf, sizeof buf, "CAPABILITY out=%u max_in=%u features=%08x", cap->outbound_streams,
                   cap->max_inbound_streams, cap->features);
+    if (cap->max_message != 0) return buf + std::string(" max_message=") + std::to_string(cap->max_message);
   } else {
     std::snprintf(buf, sizeof buf, "SKIPPED type=%02x", std::get<Skipped>(c).type);
   }
@@ -102,6 +108,21 @@ inline void drain(ChunkReader& reader, Buffer& buf, Drained& out) {
 }
 
 inline void append(Buffer& dst, const Buffer& src) { dst.insert(dst.end(), src.begin(), src.end()); }
+
+// Decodes `bytes` and checks it is exactly one chunk described as `expected`
+// that uses all of `bytes`; then checks every strict prefix needs more and
+// consumes nothing.
+inline void expect_chunk(const Buffer& bytes, const DecodeContext& ctx, const std::string& expected) {
+  const Decoded d = decode_chunk(bytes, ctx);
+  ASSERT_EQ(d.status, Decoded::Status::kChunk) << describe(d) << " for " << to_hex(bytes);
+  EXPECT_EQ(describe(d.chunk), expected);
+  EXPECT_EQ(d.consumed, bytes.size());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    const Decoded p = decode_chunk(Bytes(bytes.data(), n), ctx);
+    EXPECT_EQ(p.status, Decoded::Status::kNeedMore) << "prefix " << n << " of " << to_hex(bytes);
+    EXPECT_EQ(p.consumed, 0u);
+  }
+}
 
 }  // namespace sctpmap::wire::test
 
