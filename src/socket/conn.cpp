@@ -254,6 +254,7 @@ size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
   while (used < len) {
     size_t step = assoc_.receive(wire::Bytes(data + used, len - used), now, *this);
     used += step;
+    if (delivery_batch().count) last_data_ = now;
     const bool batch_full = delivery_batch().full;
     flush_deliveries();
     if (!batch_full || !backlog_.empty() || step == 0 || finished_) break;
@@ -433,6 +434,7 @@ bool Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, 
 // no longer takes data (the peer's SHUTDOWN arrived while it sat in the pair),
 // it comes back as SEND_FAILED / SCTP_DATA_UNSENT rather than vanishing.
 void Conn::submit(assoc::Message msg, Instant now) {
+  last_data_ = now;
   if (assoc_.state() != assoc::State::kEstablished) {
     report_unsent(msg);
     return;
@@ -638,6 +640,9 @@ Conn::Take Conn::take_from_hub(const ToEngine& h, const uint8_t* data, size_t le
 
 void Conn::move_to(std::shared_ptr<Socket> to) {
   sock_->direct_assocs.erase(assoc_id_);
+  if (idle_token_) reactor_.cancel_timer(idle_token_);  // SCTP_AUTOCLOSE is a one-to-many matter
+  idle_token_ = 0;
+  autoclose_ = {};
   Hub* h = hub_;
   hub_ = nullptr;
   shared_pair_ = false;

@@ -148,6 +148,19 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   uint64_t timer_token_ = 0;
   GuardPort guard_port_{this};
   uint64_t guard_token_ = 0;
+
+  // SCTP_AUTOCLOSE (one-to-many): an association without user data either
+  // way for that long shuts down gracefully (RFC 6458 8.1.8).
+  struct IdlePort final : engine::TimerHandler {
+    Conn* conn;
+    explicit IdlePort(Conn* c) : conn(c) {}
+    void on_timer(Instant now) override;
+  };
+  void arm_idle(Instant now);
+  IdlePort idle_port_{this};
+  uint64_t idle_token_ = 0;
+  Duration autoclose_{};
+  Instant last_data_{};
   std::optional<Instant> timer_at_;
 
   std::vector<uint8_t> rx_;  // received bytes not consumed yet (a partial chunk, or refused)

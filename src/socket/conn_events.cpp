@@ -127,6 +127,12 @@ void Conn::on_comm_up(const assoc::CommUp& u) {
   notify(SCTP_ASSOC_CHANGE,
          make_assoc_change(SCTP_COMM_UP, 0, u.outbound_streams, u.inbound_streams, assoc_id_));
   if (hub_) {
+    {
+      std::lock_guard lock(sock_->mu);
+      autoclose_ = std::chrono::seconds(sock_->opts.autoclose);
+    }
+    last_data_ = reactor_.now();
+    arm_idle(last_data_);
     pull_app(reactor_.now());  // messages the application sent while it came up
     return;
   }
@@ -135,6 +141,25 @@ void Conn::on_comm_up(const assoc::CommUp& u) {
   if (listener_) hand_to_listener();
   // A connect()ing application may already have queued messages behind its filler.
   read_pair(reactor_.now());
+}
+
+void Conn::arm_idle(Instant now) {
+  if (autoclose_.count() == 0 || finished_ || idle_token_) return;
+  Instant at = last_data_ + autoclose_;
+  idle_token_ = reactor_.schedule(at > now ? at : now, &idle_port_);
+}
+
+void Conn::IdlePort::on_timer(Instant now) {
+  std::lock_guard lock(conn->sock_->tx_mu);
+  conn->idle_token_ = 0;
+  if (conn->finished_) return;
+  if (now - conn->last_data_ < conn->autoclose_) {
+    conn->arm_idle(now);  // data moved meanwhile
+    return;
+  }
+  SCTPMAP_LOG(kDebug, "assoc %d: idle for SCTP_AUTOCLOSE, shutting down", conn->assoc_id_);
+  conn->assoc_.shutdown(now);
+  conn->pump(now);
 }
 
 void Conn::set_phase(Phase phase, int error) {
@@ -256,7 +281,8 @@ void Conn::finish() {
   }
   if (timer_token_) reactor_.cancel_timer(timer_token_);
   if (guard_token_) reactor_.cancel_timer(guard_token_);
-  timer_token_ = guard_token_ = 0;
+  if (idle_token_) reactor_.cancel_timer(idle_token_);
+  timer_token_ = guard_token_ = idle_token_ = 0;
   if (reset_on_close_) {
     linger lg{1, 0};
     sys::setsockopt(tcp_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);

@@ -230,7 +230,9 @@ int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
     }
     case SCTP_NODELAY: return write_int(val, len, o.nodelay);
     case SCTP_RECVRCVINFO: return write_int(val, len, o.recv_rcvinfo);
-    case SCTP_AUTOCLOSE: return write_int(val, len, static_cast<int>(o.autoclose));
+    case SCTP_AUTOCLOSE:  // Linux: a one-to-many option
+      if (!s.one_to_many()) return -EOPNOTSUPP;
+      return write_int(val, len, static_cast<int>(o.autoclose));
     case SCTP_PEER_ADDR_PARAMS: {
       sctp_paddrparams p{};
       if (val && *len >= static_cast<socklen_t>(sizeof p)) std::memcpy(&p, val, sizeof p);

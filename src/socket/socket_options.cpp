@@ -149,6 +149,7 @@ static int set_sctp(Socket& s, int name, const void* val, socklen_t len, bool* l
       return 0;
     }
     case SCTP_AUTOCLOSE: {
+      if (!s.one_to_many()) return -EOPNOTSUPP;  // Linux: a one-to-many option
       uint32_t v;
       if (int rc = read_opt(val, len, &v)) return rc;
       o.autoclose = v;

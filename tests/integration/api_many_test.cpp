@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -370,6 +371,35 @@ API_TEST(OneToManyPeeloffAndAddresses, 20) {
   ASSERT_EQ(send_assoc(server, pattern(7), a1, 77), 7) << std::strerror(errno);
   EXPECT_EQ(receive(client[1]).sinfo.sinfo_ppid, 77u);
   for (int c : client) close(c);
+  close(server);
+}
+
+// SCTP_AUTOCLOSE: an association idle for that many seconds shuts down by
+// itself; a one-to-one socket refuses the option (EOPNOTSUPP), as Linux.
+API_TEST(OneToManyAutoclose, 20) {
+  const int server = many_socket();
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(server));
+  const uint32_t one_second = 1;
+  ASSERT_EQ(setsockopt(server, SOL_SCTP, SCTP_AUTOCLOSE, &one_second, sizeof one_second), 0) << std::strerror(errno);
+  const uint16_t port = listen_any(server);
+  sockaddr_in to = loopback(port);
+  const int client = sctp_socket();
+  subscribe(client, Events{true, true, false});
+  errno = 0;
+  EXPECT_EQ(setsockopt(client, SOL_SCTP, SCTP_AUTOCLOSE, &one_second, sizeof one_second), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
+  ASSERT_EQ(send_to(client, pattern(10), nullptr, 0, 5), 10);
+  EXPECT_EQ(next_data(server).r.n, 10);
+  EXPECT_EQ(next_event(client).rfind("EVENT ASSOC_CHANGE COMM_UP", 0), 0u);
+  // Nothing moves now: within about a second the server ends the association.
+  const auto start = std::chrono::steady_clock::now();
+  From down = next_of(server, SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_COMP);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_GT(down.r.n, 0) << "no SHUTDOWN_COMP after SCTP_AUTOCLOSE";
+  EXPECT_GE(waited, std::chrono::milliseconds(500)) << "closed before it was idle for the autoclose time";
+  EXPECT_EQ(next_event(client), "EVENT SHUTDOWN_EVENT");
+  close(client);
   close(server);
 }
 
