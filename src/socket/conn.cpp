@@ -184,6 +184,9 @@ static DeliveryBatch& delivery_batch() {
 bool Conn::deliver(const assoc::Delivery& d) {
   DeliveryBatch& b = delivery_batch();
   if (!backlog_.empty()) return false;
+  // Only a reassembled message is longer than one DATA chunk carries, and
+  // its payload lives in the association's reassembly buffer.
+  if (d.payload.size() > wire::kMaxDraftMessage) return deliver_pieces(d);
   if (!b.fits(d.payload.size())) {
     b.full = true;
     return false;
@@ -203,6 +206,54 @@ bool Conn::deliver(const assoc::Delivery& d) {
   b.iov[2 * b.count + 1] = {const_cast<uint8_t*>(d.payload.data()), d.payload.size()};
   b.bytes += sizeof h + d.payload.size();
   ++b.count;
+  return true;
+}
+
+// A reassembled message: its payload is valid only during deliver(), so it
+// goes out now, in pieces of at most kPieceMax, each its own pair message;
+// what the pair cannot take is copied to the backlog.
+bool Conn::deliver_pieces(const assoc::Delivery& d) {
+  flush_deliveries();  // what came before stays before
+  if (!backlog_.empty()) return false;
+  ToApp h{};
+  h.kind = ToAppKind::kData;
+  h.sid = d.sid;
+  h.ssn = d.ssn;
+  h.flags = d.unordered ? SCTP_UNORDERED : 0;
+  h.ppid = htonl(d.ppid);
+  h.tsn = d.tsn;
+  h.cumtsn = d.tsn;
+  h.assoc_id = assoc_id_;
+  const uint8_t* p = d.payload.data();
+  size_t left = d.payload.size();
+  while (left > 0) {
+    const size_t n = std::min(left, kPieceMax);
+    h.len = static_cast<uint32_t>(n);
+    h.more = left > n;
+    if (backlog_.empty()) {
+      iovec iov[2] = {{&h, sizeof h}, {const_cast<uint8_t*>(p), n}};
+      msghdr m{};
+      m.msg_iov = iov;
+      m.msg_iovlen = 2;
+      ssize_t r;
+      do {
+        r = sys::sendmsg(pair_, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+      } while (r < 0 && errno == EINTR);
+      if (r < 0 && errno != EAGAIN && errno != ENOBUFS) return true;  // the application closed its end
+      if (r >= 0) {
+        p += n;
+        left -= n;
+        continue;
+      }
+      arm_pair_out();
+    }
+    std::vector<uint8_t> piece(sizeof h + n);
+    std::memcpy(piece.data(), &h, sizeof h);
+    std::memcpy(piece.data() + sizeof h, p, n);
+    backlog_.push_back(std::move(piece));
+    p += n;
+    left -= n;
+  }
   return true;
 }
 
@@ -435,7 +486,9 @@ bool Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, 
 // it comes back as SEND_FAILED / SCTP_DATA_UNSENT rather than vanishing.
 void Conn::submit(assoc::Message msg, Instant now) {
   last_data_ = now;
-  if (assoc_.state() != assoc::State::kEstablished) {
+  // Too large for what the peer turned out to take (sent before COMM_UP
+  // told us): it comes back, not silently lost.
+  if (assoc_.state() != assoc::State::kEstablished || msg.payload.size() > assoc_.max_message()) {
     report_unsent(msg);
     return;
   }
@@ -483,6 +536,7 @@ void Conn::pump(Instant now) {
     return;
   }
   rearm_timer();
+  if (sock_->tx_waiters.load(std::memory_order_relaxed)) sock_->tx_cv.notify_all();  // Socket::send_large
 }
 
 void Conn::on_app_took() {

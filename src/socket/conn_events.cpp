@@ -118,11 +118,14 @@ void Conn::on_comm_up(const assoc::CommUp& u) {
       a.inbound_streams = u.inbound_streams;
       a.peer = peer;
       a.local = local;
+      a.max_message = assoc_.max_message();
     }
     sock_->assoc_cv.notify_all();
     sock_->direct_assocs[assoc_id_] = this;
   } else {
     sock_->set_established(u.outbound_streams, u.inbound_streams, local, peer);
+    std::lock_guard lock(sock_->mu);
+    sock_->max_message = assoc_.max_message();
   }
   notify(SCTP_ASSOC_CHANGE,
          make_assoc_change(SCTP_COMM_UP, 0, u.outbound_streams, u.inbound_streams, assoc_id_));
@@ -302,6 +305,7 @@ void Conn::finish() {
     close_owned(sock_->accept_app_fd);
     sock_->accept_app_fd = -1;
   }
+  if (sock_->tx_waiters.load()) sock_->tx_cv.notify_all();  // a large send waiting on this association fails now
   flush_backlog();  // closes the pair and deletes this once the application has everything
 }
 

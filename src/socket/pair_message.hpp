@@ -43,7 +43,7 @@ enum class ToAppKind : uint8_t {
 
 struct ToApp {
   ToAppKind kind = ToAppKind::kData;
-  uint8_t reserved = 0;
+  uint8_t more = 0;  // data: 1 when more pieces of the same message follow (messages above kPieceMax)
   uint16_t sid = 0;
   uint16_t ssn = 0;
   uint16_t flags = 0;  // SCTP_UNORDERED for data
@@ -66,5 +66,12 @@ inline constexpr size_t kBundleSoftBytes = 64 * 1024;
 inline constexpr unsigned kBundleMaxEntries = 256;
 // Largest engine -> application pair message; the application's peek buffer.
 inline constexpr size_t kPairBundleMax = 128 * 1024;
+// A delivered message larger than this (only fragmented ones are) reaches the
+// application in pieces of this size, each its own pair message; recvmsg
+// joins them when the caller's buffer has room, as SCTP's partial delivery.
+inline constexpr size_t kPieceMax = 64 * 1024;
+// Largest message the application sends through the pair; larger ones go
+// straight to TCP (Socket::send_large).
+inline constexpr size_t kPairSendMax = 65536;
 
 }  // namespace sctpmap::socket

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/log.hpp"
@@ -25,6 +26,16 @@ std::atomic<int32_t> g_next_assoc_id{SCTP_ALL_ASSOC + 1};  // Linux hands out id
 std::atomic<unsigned> g_fork_generation{0};
 
 void bump_fork_generation() { g_fork_generation.fetch_add(1); }
+
+// SCTPMAP_STRICT=1: send nothing outside the draft (no CAPABILITY, so no
+// extension is negotiated: plain draft peers' limits, 65519-byte messages).
+bool strict_from_env() {
+  static const bool strict = [] {
+    const char* v = std::getenv("SCTPMAP_STRICT");
+    return v && std::strcmp(v, "1") == 0;
+  }();
+  return strict;
+}
 
 }  // namespace
 
@@ -99,6 +110,7 @@ int Socket::create(int domain, int type, int type_flags, std::shared_ptr<Socket>
   // Linux enforces the doubled SO_SNDBUF (the value getsockopt reports) on
   // queued-but-unacknowledged SCTP data; so do we.
   (*out)->opts.assoc.sndbuf = static_cast<size_t>((*out)->opts.sndbuf);
+  (*out)->opts.assoc.strict_draft = strict_from_env();
   return sv[0];
 }
 

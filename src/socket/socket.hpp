@@ -45,6 +45,7 @@ struct AssocInfo {
   uint16_t outbound_streams = 0, inbound_streams = 0;
   sockaddr_storage peer{};
   sockaddr_storage local{};  // once up
+  size_t max_message = 0;    // once up: the largest message it takes (fragmentation)
   std::shared_ptr<AckDoorbell> doorbell = std::make_shared<AckDoorbell>();
 };
 
@@ -124,8 +125,16 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // Data messages written to the pair and not yet read by the engine. A
   // direct send must not overtake them.
   std::atomic<uint32_t> pair_data_queued{0};
+  // Application threads waiting (on tx_cv, with tx_mu) to send a message too
+  // large for the pair; the engine wakes them whenever it has worked on a Conn.
+  std::condition_variable tx_cv;
+  std::atomic<uint32_t> tx_waiters{0};
+  // EMSGSIZE bound for an association whose own bound is `known` (0 before
+  // COMM_UP: a provisional one). Caller holds mu.
+  size_t message_limit(size_t known) const;
   Phase phase = Phase::kFresh;  // under mu
   int pending_error = 0;        // under mu: SO_ERROR, and the errno of a failed read at EOF
+  size_t max_message = 0;       // under mu: one-to-one, from COMM_UP (0 before)
   bool write_shut = false;      // under mu: shutdown(SHUT_WR) was called
   uint16_t outbound_streams = 0, inbound_streams = 0;  // under mu
   sockaddr_storage local{}, peer{};                     // under mu
@@ -155,6 +164,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int connect_many(int fd, const sockaddr* addr, socklen_t len);
   ssize_t sendmsg_many(int fd, const msghdr* msg, int flags, SendParams p, size_t len);
   ssize_t send_to_engine(int fd, const msghdr* msg, int flags, const SendParams& p, size_t len);
+  ssize_t send_large(int fd, const ToEngine& h, const msghdr* msg, size_t len, int flags);
   // Starts an association to `addr` (TCP connect + an engine Conn under the
   // socket's Hub); returns its id, or -errno. Caller holds mu.
   int32_t start_assoc(const sockaddr_storage& addr);
@@ -162,7 +172,9 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int ensure_tcp_socket();
   int start_listening(int backlog);
   ssize_t recv_eof(msghdr* msg);
-  ssize_t recv_entry(int fd, msghdr* msg, int flags);
+  ssize_t take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
+  ssize_t recv_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
+  bool next_piece_ready(int fd, int32_t id, bool wait);
   ssize_t finish_recv(msghdr* msg, const ToApp& hdr, size_t len, bool last, int flags);
   int wait_connected(int fd);
 

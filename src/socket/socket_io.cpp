@@ -4,6 +4,9 @@
 #include "socket/sctp_uapi.hpp"
 #include <netinet/in.h>
 
+#include <fcntl.h>
+
+#include <chrono>
 #include <csignal>
 #include <cerrno>
 #include <cstring>
@@ -74,6 +77,19 @@ void scatter(const msghdr* msg, const uint8_t* src, size_t len) {
   }
 }
 
+// The caller's iovecs past their first `skip` bytes, into `out`; returns the count.
+size_t skip_iov(const msghdr* msg, size_t skip, iovec* out) {
+  size_t n = 0;
+  for (size_t i = 0; i < msg->msg_iovlen; ++i) {
+    iovec v = msg->msg_iov[i];
+    const size_t cut = std::min(skip, v.iov_len);
+    skip -= cut;
+    if (v.iov_len == cut) continue;
+    out[n++] = {static_cast<uint8_t*>(v.iov_base) + cut, v.iov_len - cut};
+  }
+  return n;
+}
+
 // Copies the first `len` bytes of the caller's iovecs to `dst`.
 void gather(const msghdr* msg, uint8_t* dst, size_t len) {
   for (size_t i = 0; i < msg->msg_iovlen && len > 0; ++i) {
@@ -108,6 +124,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   if (msg->msg_iovlen > kMaxIov - 1) return -EMSGSIZE;
   SendParams p;
   uint16_t os = 0;
+  size_t limit = 0;
   {
     std::lock_guard lock(mu);
     p.sid = opts.default_send.sinfo_stream;
@@ -128,6 +145,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
         return -EPIPE;
     }
     os = outbound_streams;
+    limit = message_limit(max_message);
   }
   if (int rc = parse_send_cmsgs(msg, &p)) return rc;
   size_t len = iov_total(msg);
@@ -136,8 +154,8 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   } else if (len == 0 && !(p.flags & SCTP_ABORT)) {
     return -EINVAL;
   }
-  if (len > wire::kMaxDraftMessage) return -EMSGSIZE;
   if (one_to_many()) return sendmsg_many(fd, msg, flags, p, len);
+  if (len > limit) return -EMSGSIZE;
   if (os != 0 && p.sid >= os) return -EINVAL;
   p.assoc_id = assoc_id;
   return send_to_engine(fd, msg, flags, p, len);
@@ -154,6 +172,7 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
   h.context = p.context;
   h.ttl = p.ttl;
   h.assoc_id = p.assoc_id;
+  if (len > kPairSendMax) return send_large(fd, h, msg, len, flags);
   if (fork_generation == socket::fork_generation()) {
     // Waiting for the engine (it holds the lock for one batch of work) costs
     // less than falling back to the pair: measured, docs/PERFORMANCE.md.
@@ -181,13 +200,54 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
   return n - static_cast<ssize_t>(sizeof h);
 }
 
+size_t Socket::message_limit(size_t known) const {
+  if (opts.disable_fragments) return wire::kMaxDraftMessage;
+  if (known) return known;
+  return std::max(wire::kMaxDraftMessage, std::min(opts.assoc.max_message, opts.assoc.sndbuf));
+}
+
+// A message too large for the pair waits here, not in the pair, until the
+// association can take it whole (Conn::send_direct), then goes straight to
+// TCP. Non-blocking: EAGAIN until then (as Linux, where POLLOUT promises
+// some room, not room for any message).
+ssize_t Socket::send_large(int fd, const ToEngine& h, const msghdr* msg, size_t len, int flags) {
+  if (fork_generation != socket::fork_generation()) return -EPIPE;  // no engine of ours in a fork()ed child
+  const bool nonblocking = (flags & MSG_DONTWAIT) || (sys::fcntl(fd, F_GETFL) & O_NONBLOCK);
+  std::unique_lock lock(tx_mu);
+  for (;;) {
+    Conn* c = direct;
+    if (one_to_many()) {
+      auto it = direct_assocs.find(h.assoc_id);
+      c = it == direct_assocs.end() ? nullptr : it->second;
+    }
+    if (c && c->send_direct(h, msg, len)) return static_cast<ssize_t>(len);
+    {
+      std::lock_guard state(mu);  // tx_mu before mu, as the engine takes them
+      Phase ph = phase;
+      if (one_to_many()) {
+        auto it = assocs.find(h.assoc_id);
+        ph = it == assocs.end() ? Phase::kClosed : it->second.phase;
+      }
+      if (ph == Phase::kClosed || ph == Phase::kShutdown || write_shut) {
+        if (!(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
+        return -EPIPE;
+      }
+    }
+    if (nonblocking) return -EAGAIN;
+    tx_waiters.fetch_add(1);
+    tx_cv.wait_for(lock, std::chrono::milliseconds(100));  // the timeout only guards against a lost wake-up
+    tx_waiters.fetch_sub(1);
+  }
+}
+
 // Reads the front entry of the front bundle (pair_message.hpp). The bundle
 // leaves the pair only with its last entry, so POLLIN stays exact. The
 // common case, a bundle of one message that fits the caller's buffer, costs a
 // peek and a discard; otherwise the bundle is copied once into rx_bundle_ and
 // served from there: its further entries cost no system call, and a message
 // longer than the buffer is read in pieces (no MSG_EOR until the end,
-// ancillary data with each piece, as SCTP).
+// ancillary data with each piece, as SCTP). A message the engine delivered
+// in pieces (above kPieceMax) is joined here while the buffer has room.
 ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
   if (msg->msg_iovlen > kMaxIov - 2) return -EMSGSIZE;
@@ -197,7 +257,52 @@ ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   }
   // The position in the front bundle is shared by every reader of the socket.
   std::lock_guard rx_lock(rx_mu_);
-  if (rx_pos_ < rx_bundle_.size()) return recv_entry(fd, msg, flags);
+  ToApp h;
+  bool whole = false;
+  ssize_t n = take_entry(fd, msg, flags, &h, &whole);
+  if (n < 0) return n;
+  if (n == 0 && h.kind != ToAppKind::kData && h.kind != ToAppKind::kNotification) return recv_eof(msg);
+  size_t total = static_cast<size_t>(n);
+  const size_t cap = iov_total(msg);
+  // The engine has the whole message and is writing its pieces: a blocking
+  // call waits for them, as Linux returns a complete message whole.
+  const bool wait = h.more && !(flags & MSG_DONTWAIT) && !(sys::fcntl(fd, F_GETFL) & O_NONBLOCK);
+  while (whole && h.more && !(flags & MSG_PEEK) && total < cap && next_piece_ready(fd, h.assoc_id, wait)) {
+    iovec rest[kMaxIov];
+    msghdr m = *msg;
+    m.msg_iov = rest;
+    m.msg_iovlen = skip_iov(msg, total, rest);
+    ToApp piece;
+    ssize_t k = take_entry(fd, &m, flags | MSG_DONTWAIT, &piece, &whole);
+    if (k <= 0) break;
+    total += static_cast<size_t>(k);
+    h.more = piece.more;
+  }
+  return finish_recv(msg, h, total, whole && !h.more, flags);
+}
+
+// The next entry (in rx_bundle_, else at the front of the pair, waited for
+// if `wait`) is the next piece of association `id`'s message: the engine
+// writes a message's pieces one after the other. Caller holds rx_mu_.
+bool Socket::next_piece_ready(int fd, int32_t id, bool wait) {
+  ToApp next;
+  if (rx_pos_ < rx_bundle_.size()) {
+    if (rx_bundle_.size() - rx_pos_ < sizeof next) return false;
+    std::memcpy(&next, rx_bundle_.data() + rx_pos_, sizeof next);
+  } else if (sys::recv(fd, &next, sizeof next, MSG_PEEK | (wait ? 0 : MSG_DONTWAIT)) !=
+             static_cast<ssize_t>(sizeof next)) {
+    return false;
+  }
+  return next.kind == ToAppKind::kData && next.assoc_id == id;
+}
+
+// One entry, or the next part of it: the bytes given to the caller, the
+// entry's header in `h` (kind 0 at end of file), and whether the entry is
+// now read to its end. Caller holds rx_mu_.
+ssize_t Socket::take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole) {
+  *out = ToApp{};
+  out->kind = static_cast<ToAppKind>(0);
+  if (rx_pos_ < rx_bundle_.size()) return recv_entry(fd, msg, flags, out, whole);
   // Peek the header, the first entry's payload straight into the caller's
   // buffer, and whatever follows into t_bundle.
   if (t_bundle.size() < kPairBundleMax) t_bundle.resize(kPairBundleMax);
@@ -212,13 +317,15 @@ ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   m.msg_iovlen = n_iov;
   ssize_t n = sys::recvmsg(fd, &m, (flags & MSG_DONTWAIT) | MSG_PEEK);
   if (n < 0) return -errno;
-  if (n == 0) return recv_eof(msg);
+  if (n == 0) return 0;  // end of file: out->kind stays 0
   if (static_cast<size_t>(n) < sizeof h) return -EIO;  // the engine writes whole headers
   const size_t cap = iov_total(msg);
   const size_t body = static_cast<size_t>(n) - sizeof h;
   if (h.len == body && h.len <= cap && !(flags & MSG_PEEK)) {
-    sys::recv(fd, nullptr, 0, MSG_DONTWAIT);  // a lone message, read whole: take it out of the pair
-    return finish_recv(msg, h, h.len, true, flags);
+    sys::recv(fd, nullptr, 0, MSG_DONTWAIT);  // a lone entry, read whole: take it out of the pair
+    *out = h;
+    *whole = true;
+    return h.len;
   }
   // Several entries, or a piece: rebuild the bundle from the caller's buffer and t_bundle.
   rx_bundle_.resize(static_cast<size_t>(n));
@@ -228,7 +335,7 @@ ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
   std::memcpy(rx_bundle_.data() + sizeof h + in_user, t_bundle.data(), body - in_user);
   rx_pos_ = 0;
   partial_off_ = 0;
-  return recv_entry(fd, msg, flags);
+  return recv_entry(fd, msg, flags, out, whole);
 }
 
 // The engine closed its end and every bundle has been read: end of file, or
@@ -243,8 +350,8 @@ ssize_t Socket::recv_eof(msghdr* msg) {
 }
 
 // Serves the entry at rx_pos_ from the copied bundle. Caller holds rx_mu_.
-ssize_t Socket::recv_entry(int fd, msghdr* msg, int flags) {
-  ToApp h;
+ssize_t Socket::recv_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole) {
+  ToApp& h = *out;
   if (rx_bundle_.size() - rx_pos_ < sizeof h) return -EIO;
   std::memcpy(&h, rx_bundle_.data() + rx_pos_, sizeof h);
   if (rx_bundle_.size() - rx_pos_ - sizeof h < h.len) return -EIO;
@@ -252,6 +359,7 @@ ssize_t Socket::recv_entry(int fd, msghdr* msg, int flags) {
   const size_t len = std::min(iov_total(msg), h.len - partial_off_);
   scatter(msg, payload + partial_off_, len);
   const bool last = partial_off_ + len == h.len;
+  *whole = last;
   if (!(flags & MSG_PEEK)) {
     partial_off_ = last ? 0 : partial_off_ + len;
     if (last) rx_pos_ += sizeof h + h.len;
@@ -263,7 +371,7 @@ ssize_t Socket::recv_entry(int fd, msghdr* msg, int flags) {
       if (rx_bundle_.capacity() > 16 * 1024) std::vector<uint8_t>().swap(rx_bundle_);
     }
   }
-  return finish_recv(msg, h, len, last, flags);
+  return static_cast<ssize_t>(len);
 }
 
 ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, int flags) {

@@ -207,6 +207,7 @@ ssize_t Socket::sendmsg_many(int fd, const msghdr* msg, int flags, SendParams p,
     }
     const AssocInfo& a = it->second;
     if (a.phase == Phase::kEstablished && p.sid >= a.outbound_streams) return -EINVAL;
+    if (len > message_limit(a.max_message)) return -EMSGSIZE;
   }
   p.assoc_id = id;
   return send_to_engine(fd, msg, flags, p, len);

@@ -186,14 +186,16 @@ int Socket::setsockopt(int fd, int level, int name, const void* val, socklen_t l
         if (int rc = read_opt(val, len, &v)) return rc;
         // Linux doubles the value for bookkeeping overhead and reports the double.
         int eff = std::max(v, 2304) * 2;
-        std::lock_guard lock(mu);
-        if (name == SO_SNDBUF) {
-          opts.sndbuf = eff;
-          opts.assoc.sndbuf = static_cast<size_t>(eff);
-        } else {
-          opts.rcvbuf = eff;
+        {
+          std::lock_guard lock(mu);
+          if (name == SO_SNDBUF) {
+            opts.sndbuf = eff;
+            opts.assoc.sndbuf = static_cast<size_t>(eff);
+          } else {
+            opts.rcvbuf = eff;
+          }
         }
-        if (name == SO_SNDBUF) apply_live(*this);
+        if (name == SO_SNDBUF) apply_live(*this);  // takes mu itself
         return 0;
       }
       case SO_LINGER: {

@@ -36,11 +36,15 @@ uint16_t closed_port() {
   return ntohs(sa.sin_port);
 }
 
-API_TEST(EmsgsizeAbove65519, 20) {
+// With fragmentation off (SCTP_DISABLE_FRAGMENTS), 65519 bytes is the largest
+// message the TCP mapping carries (65535-byte chunk minus the 16-byte DATA
+// header); one more byte must fail whole.
+API_TEST(EmsgsizeAbove65519WithoutFragments, 20) {
   Assoc a;
-  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
-  // 65519 is the largest message the TCP mapping carries (65535-byte chunk
-  // minus the 16-byte DATA header); one more byte must fail whole.
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a, nullptr, [](int fd) {
+    const int on = 1;
+    ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_DISABLE_FRAGMENTS, &on, sizeof on), 0);
+  }));
   const auto too_big = pattern(65520);
   errno = 0;
   EXPECT_EQ(send_message(a.client, too_big), -1);
@@ -54,6 +58,76 @@ API_TEST(EmsgsizeAbove65519, 20) {
   EXPECT_TRUE(r.has_sinfo);
   EXPECT_EQ(r.sinfo.sinfo_ppid, 42u);
   ASSERT_NO_FATAL_FAILURE(expect_message(receive(a.server), small));
+}
+
+// A peer that speaks only the draft (here both ends: SCTPMAP_STRICT=1) offers
+// no fragmentation: messages stop at one DATA chunk, 65519 bytes.
+API_TEST(StrictDraftPeerStopsAt65519, 20) {
+  setenv("SCTPMAP_STRICT", "1", 1);  // read once, at the first socket
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  ASSERT_EQ(send_message(a.client, pattern(100)), 100);  // COMM_UP has told the limit
+  ASSERT_EQ(receive(a.server).n, 100);
+  errno = 0;
+  EXPECT_EQ(send_message(a.client, pattern(65520)), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_EQ(send_message(a.client, pattern(65519, 3)), 65519) << std::strerror(errno);
+  ASSERT_NO_FATAL_FAILURE(expect_message(receive(a.server), pattern(65519, 3)));
+}
+
+// Between sctpmap peers messages up to 4 MiB travel fragmented (B/E bits, our
+// extension), bounded as Linux by SO_SNDBUF (doubled); a receiver with room
+// reads each whole in one call, one with less room in pieces without MSG_EOR.
+API_TEST(LargeMessagesFragmented, 60) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a, nullptr, [](int fd) {
+    const int two_mib = 2 * 1024 * 1024;  // Linux doubles it: 4 MiB
+    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &two_mib, sizeof two_mib), 0);
+  }));
+  ASSERT_EQ(send_message(a.client, pattern(10)), 10);
+  ASSERT_EQ(receive(a.server).n, 10);
+  const size_t sizes[] = {65520, 2 * 65519 + 1, 300000, 1 << 20, 4 << 20};
+  for (size_t n : sizes) {
+    const auto msg = pattern(n, static_cast<uint8_t>(n));
+    ASSERT_EQ(send_message(a.client, msg, 3, static_cast<uint32_t>(n)), int(n)) << n << ": " << std::strerror(errno);
+    const Received r = receive(a.server, (5 << 20), 10000);
+    ASSERT_EQ(r.n, ssize_t(n)) << "one recvmsg takes the whole message of " << n;
+    EXPECT_TRUE(r.flags & MSG_EOR);
+    EXPECT_EQ(r.sinfo.sinfo_ppid, uint32_t(n));
+    EXPECT_EQ(r.sinfo.sinfo_stream, 3);
+    EXPECT_TRUE(r.data == msg) << n << " bytes differ";
+  }
+  errno = 0;
+  EXPECT_EQ(send_message(a.client, pattern((4 << 20) + 1)), -1) << "above 4 MiB";
+  EXPECT_EQ(errno, EMSGSIZE);
+
+  // A 1 MiB message into a 300000-byte buffer: pieces, MSG_EOR on the last.
+  const auto mib = pattern(1 << 20, 77);
+  ASSERT_EQ(send_message(a.client, mib, 0, 5), 1 << 20);
+  std::vector<uint8_t> joined;
+  int pieces = 0;
+  for (;;) {
+    const Received r = receive(a.server, 300000, 10000);
+    ASSERT_GT(r.n, 0);
+    EXPECT_EQ(r.sinfo.sinfo_ppid, 5u) << "every piece carries its SCTP_SNDRCV";
+    joined.insert(joined.end(), r.data.begin(), r.data.end());
+    ++pieces;
+    if (r.flags & MSG_EOR) break;
+    ASSERT_LT(joined.size(), mib.size()) << "no MSG_EOR at the end";
+  }
+  EXPECT_GE(pieces, 4);
+  EXPECT_TRUE(joined == mib);
+
+  // The default SO_SNDBUF (425984 once doubled) bounds a message, as on Linux.
+  Assoc d;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(d));
+  ASSERT_EQ(send_message(d.client, pattern(10)), 10);
+  ASSERT_EQ(receive(d.server).n, 10);
+  errno = 0;
+  EXPECT_EQ(send_message(d.client, pattern(425985)), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_EQ(send_message(d.client, pattern(425984, 1)), 425984) << std::strerror(errno);
+  EXPECT_EQ(receive(d.server, 500000, 10000).n, 425984);
 }
 
 API_TEST(NonBlockingConnect, 20) {
