@@ -181,6 +181,20 @@ static DeliveryBatch& delivery_batch() {
   return *b;
 }
 
+// The PPID goes back in the byte order the peer's user gave it (see app_message).
+ToApp Conn::data_header(const assoc::Delivery& d) const {
+  ToApp h{};
+  h.kind = ToAppKind::kData;
+  h.sid = d.sid;
+  h.ssn = d.ssn;
+  h.flags = d.unordered ? SCTP_UNORDERED : 0;
+  h.ppid = htonl(d.ppid);
+  h.tsn = d.tsn;
+  h.cumtsn = d.tsn;
+  h.assoc_id = assoc_id_;
+  return h;
+}
+
 bool Conn::deliver(const assoc::Delivery& d) {
   DeliveryBatch& b = delivery_batch();
   if (!backlog_.empty()) return false;
@@ -192,15 +206,7 @@ bool Conn::deliver(const assoc::Delivery& d) {
     return false;
   }
   ToApp& h = b.hdr[b.count];
-  h = ToApp{};
-  h.kind = ToAppKind::kData;
-  h.sid = d.sid;
-  h.ssn = d.ssn;
-  h.flags = d.unordered ? SCTP_UNORDERED : 0;
-  h.ppid = htonl(d.ppid);
-  h.tsn = d.tsn;
-  h.cumtsn = d.tsn;
-  h.assoc_id = assoc_id_;
+  h = data_header(d);
   h.len = static_cast<uint32_t>(d.payload.size());
   b.iov[2 * b.count] = {&h, sizeof h};
   b.iov[2 * b.count + 1] = {const_cast<uint8_t*>(d.payload.data()), d.payload.size()};
@@ -215,15 +221,7 @@ bool Conn::deliver(const assoc::Delivery& d) {
 bool Conn::deliver_pieces(const assoc::Delivery& d) {
   flush_deliveries();  // what came before stays before
   if (!backlog_.empty()) return false;
-  ToApp h{};
-  h.kind = ToAppKind::kData;
-  h.sid = d.sid;
-  h.ssn = d.ssn;
-  h.flags = d.unordered ? SCTP_UNORDERED : 0;
-  h.ppid = htonl(d.ppid);
-  h.tsn = d.tsn;
-  h.cumtsn = d.tsn;
-  h.assoc_id = assoc_id_;
+  ToApp h = data_header(d);
   const uint8_t* p = d.payload.data();
   size_t left = d.payload.size();
   while (left > 0) {

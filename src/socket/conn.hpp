@@ -38,6 +38,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void on_timer(Instant now) override;
   bool deliver(const assoc::Delivery& d) override;
   bool deliver_pieces(const assoc::Delivery& d);
+  ToApp data_header(const assoc::Delivery& d) const;
   void flush_deliveries();
   void on_app_took();  // the application took messages: ACK them
   int32_t assoc_id() const { return assoc_id_; }
