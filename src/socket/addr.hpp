@@ -14,5 +14,7 @@ int check_addr(int domain, const sockaddr* addr, socklen_t len);
 // The address as a TCP socket of `domain` takes it: AF_INET becomes
 // ::ffff:a.b.c.d on an AF_INET6 socket.
 sockaddr_storage to_domain(int domain, const sockaddr* addr);
+// Same family, address and port (padding ignored).
+bool same_addr(const sockaddr_storage& a, const sockaddr_storage& b);
 
 }  // namespace sctpmap::socket

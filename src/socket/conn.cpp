@@ -730,6 +730,16 @@ void Conn::app_closed(Instant now) {
   }
 }
 
+bool Conn::tcp_path(uint32_t* cwnd_bytes, uint32_t* srtt_ms, uint32_t* mtu) const {
+  tcp_info ti{};
+  socklen_t len = sizeof ti;
+  if (tcp_ < 0 || sys::getsockopt(tcp_, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) return false;
+  *cwnd_bytes = ti.tcpi_snd_cwnd * ti.tcpi_snd_mss;
+  *srtt_ms = ti.tcpi_rtt / 1000;
+  *mtu = ti.tcpi_pmtu;
+  return true;
+}
+
 void Conn::report() const {
   SCTPMAP_LOG(kWarn,
               "assoc %d: state %d, %u un-ACKed (%zu bytes), %zu bytes unwritten, held %d, rx %zu bytes, "

@@ -31,6 +31,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void abort_local();    // SO_LINGER {1,0} close or SCTP_ABORT: RST now
   void update_config(const assoc::Config& c) { assoc_.update_config(c); }
   const assoc::Association& association() const { return assoc_; }
+  // The TCP connection's view of the path (cwnd, RTT, MTU) for SCTP_STATUS
+  // and SCTP_GET_PEER_ADDR_INFO. False if the kernel would not say.
+  bool tcp_path(uint32_t* cwnd_bytes, uint32_t* srtt_ms, uint32_t* mtu) const;
   void start_exit_drain();
   bool drained() const;
   void report() const;  // one log line with the pump's state

@@ -75,6 +75,21 @@ sockaddr_storage to_domain(int domain, const sockaddr* addr) {
   return out;
 }
 
+bool same_addr(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    auto* x = reinterpret_cast<const sockaddr_in*>(&a);
+    auto* y = reinterpret_cast<const sockaddr_in*>(&b);
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    auto* x = reinterpret_cast<const sockaddr_in6*>(&a);
+    auto* y = reinterpret_cast<const sockaddr_in6*>(&b);
+    return x->sin6_port == y->sin6_port && std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+  }
+  return false;
+}
+
 int32_t next_assoc_id() { return g_next_assoc_id.fetch_add(1); }
 unsigned fork_generation() { return g_fork_generation.load(std::memory_order_relaxed); }
 

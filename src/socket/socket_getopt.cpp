@@ -23,6 +23,7 @@ namespace {
 
 struct Snapshot {
   bool live = false;
+  uint32_t cwnd = 0, srtt_ms = 0, mtu = 65536;  // the TCP path's
   Duration rto{};
   uint32_t unacked = 0;
   size_t unacked_bytes = 0;
@@ -40,6 +41,7 @@ Snapshot snapshot(Socket& s, int32_t id) {
     if (!c) return;
     const auto& a = c->association();
     out.live = true;
+    c->tcp_path(&out.cwnd, &out.srtt_ms, &out.mtu);
     out.rto = a.rto();
     out.unacked = a.unacked_count();
     out.unacked_bytes = a.unacked_bytes();
@@ -47,6 +49,18 @@ Snapshot snapshot(Socket& s, int32_t id) {
     out.state = a.state();
   });
   return out;
+}
+
+// One path's figures: over TCP, the connection's congestion window, RTT and
+// MTU as the kernel reports them, and our heartbeat RTO.
+void fill_paddrinfo(sctp_paddrinfo* pi, const Socket& s, int32_t id, const sockaddr_storage& peer, const Snapshot& snap) {
+  std::memcpy(&pi->spinfo_address, &peer, sizeof peer);
+  pi->spinfo_assoc_id = id;
+  pi->spinfo_state = snap.live ? SCTP_ACTIVE : SCTP_INACTIVE;
+  pi->spinfo_cwnd = snap.cwnd;
+  pi->spinfo_srtt = snap.srtt_ms;
+  pi->spinfo_rto = snap.live ? to_ms(snap.rto) : to_ms(s.opts.assoc.rto_initial);
+  pi->spinfo_mtu = snap.mtu;
 }
 
 int linux_state(Phase p, const Snapshot& snap) {
@@ -91,13 +105,36 @@ int get_status(Socket& s, void* val, socklen_t* len) {
   st.sstat_instrms = is;
   st.sstat_outstrms = os;
   st.sstat_fragmentation_point = wire::kMaxDraftMessage;
-  std::memcpy(&st.sstat_primary.spinfo_address, &peer, sizeof peer);
-  st.sstat_primary.spinfo_assoc_id = id;
-  st.sstat_primary.spinfo_state = snap.live ? SCTP_ACTIVE : SCTP_INACTIVE;
-  st.sstat_primary.spinfo_srtt = 0;
-  st.sstat_primary.spinfo_rto = snap.live ? to_ms(snap.rto) : to_ms(s.opts.assoc.rto_initial);
-  st.sstat_primary.spinfo_mtu = 65536;
+  fill_paddrinfo(&st.sstat_primary, s, id, peer, snap);
   return write_opt(val, len, st);
+}
+
+// SCTP_GET_PEER_ADDR_INFO: the association's one path. An address that is
+// not the peer's is EINVAL, as Linux says for an unknown transport.
+int get_paddrinfo(Socket& s, void* val, socklen_t* len) {
+  sctp_paddrinfo pi;
+  if (!len) return -EINVAL;
+  if (int rc = read_opt(val, *len, &pi)) return rc;
+  sockaddr_storage want{};
+  std::memcpy(&want, &pi.spinfo_address, sizeof want);
+  const int32_t id = s.one_to_many() ? pi.spinfo_assoc_id : s.assoc_id;
+  sockaddr_storage peer{};
+  {
+    std::lock_guard lock(s.mu);
+    if (s.one_to_many()) {
+      auto it = s.assocs.find(id);
+      if (it == s.assocs.end() || it->second.phase == Phase::kClosed) return -EINVAL;
+      peer = it->second.peer;
+    } else {
+      if (s.phase != Phase::kEstablished && s.phase != Phase::kShutdown) return -EINVAL;
+      peer = s.peer;
+    }
+  }
+  if (want.ss_family == AF_INET && peer.ss_family == AF_INET6) want = to_domain(AF_INET6, reinterpret_cast<sockaddr*>(&want));
+  if (!same_addr(want, peer)) return -EINVAL;
+  Snapshot snap = snapshot(s, id);
+  fill_paddrinfo(&pi, s, id, peer, snap);
+  return write_opt(val, len, pi);
 }
 
 // SCTP_GET_ASSOC_NUMBER / SCTP_GET_ASSOC_ID_LIST: the live associations of
@@ -214,6 +251,26 @@ int get_addrs(Socket& s, int name, void* val, socklen_t* len) {
 
 int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
   if (name == SCTP_GET_PEER_ADDRS || name == SCTP_GET_LOCAL_ADDRS) return get_addrs(s, name, val, len);
+  if (name == SCTP_GET_PEER_ADDR_INFO) return get_paddrinfo(s, val, len);
+  if (name == SCTP_PRIMARY_ADDR) {  // the one peer address is the primary
+    sctp_prim prim;
+    if (!len) return -EINVAL;
+    if (int rc = read_opt(val, *len, &prim)) return rc;
+    sockaddr_storage peer{};
+    {
+      std::lock_guard lock(s.mu);
+      if (s.one_to_many()) {
+        auto it = s.assocs.find(prim.ssp_assoc_id);
+        if (it == s.assocs.end() || it->second.phase == Phase::kClosed) return -EINVAL;
+        peer = it->second.peer;
+      } else {
+        if (s.phase != Phase::kEstablished && s.phase != Phase::kShutdown) return -EINVAL;
+        peer = s.peer;
+      }
+    }
+    std::memcpy(&prim.ssp_addr, &peer, sizeof peer);
+    return write_opt(val, len, prim);
+  }
   if (name == SCTP_STATUS) return get_status(s, val, len);
   if (name == SCTP_SOCKOPT_CONNECTX3) return len ? get_connectx3(s, fd, val, len) : -EINVAL;
   if (name == SCTP_GET_ASSOC_NUMBER || name == SCTP_GET_ASSOC_ID_LIST) return get_assoc_ids(s, name, val, len);

@@ -34,21 +34,6 @@ namespace {
 // messages queued before the end; the oldest beyond this are forgotten.
 constexpr size_t kEndedKept = 1024;
 
-bool same_addr(const sockaddr_storage& a, const sockaddr_storage& b) {
-  if (a.ss_family != b.ss_family) return false;
-  if (a.ss_family == AF_INET) {
-    auto* x = reinterpret_cast<const sockaddr_in*>(&a);
-    auto* y = reinterpret_cast<const sockaddr_in*>(&b);
-    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-  }
-  if (a.ss_family == AF_INET6) {
-    auto* x = reinterpret_cast<const sockaddr_in6*>(&a);
-    auto* y = reinterpret_cast<const sockaddr_in6*>(&b);
-    return x->sin6_port == y->sin6_port && std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
-  }
-  return false;
-}
-
 bool live(Phase p) { return p == Phase::kConnecting || p == Phase::kEstablished || p == Phase::kShutdown; }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "common/sys.hpp"
 #include "engine/reactor.hpp"
+#include "socket/addr.hpp"
 #include "socket/conn.hpp"
 #include "socket/hub.hpp"
 #include "socket/option_bytes.hpp"
@@ -44,6 +45,26 @@ static void apply_live(Socket& s) {
     if (self->conn) self->conn->update_config(cfg);
     if (self->hub) self->hub->for_each([&](Conn& c) { c.update_config(cfg); });  // one-to-many: all of them
   });
+}
+
+// SCTP_PRIMARY_ADDR: an association over TCP has one peer address, already
+// the primary; naming it is accepted, any other address is EINVAL (Linux:
+// no such transport).
+static int set_primary(Socket& s, const void* val, socklen_t len) {
+  sctp_prim prim;
+  if (int rc = read_opt(val, len, &prim)) return rc;
+  sockaddr_storage want{};
+  std::memcpy(&want, &prim.ssp_addr, sizeof want);
+  if (want.ss_family != AF_INET && want.ss_family != AF_INET6) return -EINVAL;
+  want = to_domain(s.domain, reinterpret_cast<const sockaddr*>(&want));
+  std::lock_guard lock(s.mu);
+  if (s.one_to_many()) {
+    auto it = s.assocs.find(prim.ssp_assoc_id);
+    if (it == s.assocs.end() || it->second.phase == Phase::kClosed) return -EINVAL;
+    return s.find_assoc(want) == prim.ssp_assoc_id ? 0 : -EINVAL;
+  }
+  if (s.phase != Phase::kEstablished && s.phase != Phase::kShutdown) return -EINVAL;
+  return same_addr(want, s.peer) ? 0 : -EINVAL;
 }
 
 int set_events_option(Socket& s, int name, const void* val, socklen_t len) {
@@ -166,6 +187,7 @@ static int set_sctp(Socket& s, int name, const void* val, socklen_t len, bool* l
 int Socket::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
   if (level == IPPROTO_SCTP) {
     if (name == SCTP_EVENTS || name == SCTP_EVENT) return set_events_option(*this, name, val, len);
+    if (name == SCTP_PRIMARY_ADDR) return set_primary(*this, val, len);
     if (name == SCTP_SOCKOPT_CONNECTX || name == SCTP_SOCKOPT_CONNECTX_OLD) {
       if (!val || len <= 0) return -EINVAL;
       int32_t id = 0;

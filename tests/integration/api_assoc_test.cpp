@@ -438,5 +438,49 @@ API_TEST(TunablesAcceptedWithLinuxDefaultsAndChecks, 20) {
   EXPECT_EQ(r.sinfo.sinfo_context, 0xC0FFEEu) << "SCTP_CONTEXT tags received messages";
 }
 
+// The association's one path: SCTP_GET_PEER_ADDR_INFO and SCTP_STATUS report
+// it ACTIVE with TCP's congestion window, RTT and MTU; SCTP_PRIMARY_ADDR names
+// it and accepts it, any other address is EINVAL (no such transport).
+API_TEST(PeerAddrInfoAndPrimary, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  ASSERT_EQ(send_message(a.client, pattern(100)), 100);
+  ASSERT_EQ(receive(a.server).n, 100);
+  sockaddr_in peer{};
+  socklen_t len = sizeof peer;
+  ASSERT_EQ(getpeername(a.client, reinterpret_cast<sockaddr*>(&peer), &len), 0);
+  sctp_paddrinfo pi{};
+  std::memcpy(&pi.spinfo_address, &peer, sizeof peer);
+  len = sizeof pi;
+  ASSERT_EQ(getsockopt(a.client, SOL_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &len), 0) << std::strerror(errno);
+  EXPECT_EQ(pi.spinfo_state, SCTP_ACTIVE);
+  EXPECT_GT(pi.spinfo_cwnd, 0u);
+  EXPECT_GT(pi.spinfo_mtu, 0u);
+  EXPECT_GE(pi.spinfo_rto, 1000u) << "RTO.Min is 1 s";
+  sctp_paddrinfo other{};
+  sockaddr_in elsewhere = loopback(1);
+  std::memcpy(&other.spinfo_address, &elsewhere, sizeof elsewhere);
+  len = sizeof other;
+  errno = 0;
+  EXPECT_EQ(getsockopt(a.client, SOL_SCTP, SCTP_GET_PEER_ADDR_INFO, &other, &len), -1);
+  EXPECT_EQ(errno, EINVAL);
+
+  sctp_status st{};
+  len = sizeof st;
+  ASSERT_EQ(getsockopt(a.client, SOL_SCTP, SCTP_STATUS, &st, &len), 0);
+  EXPECT_EQ(st.sstat_primary.spinfo_state, SCTP_ACTIVE);
+  EXPECT_GT(st.sstat_primary.spinfo_cwnd, 0u);
+
+  sctp_prim prim{};
+  len = sizeof prim;
+  ASSERT_EQ(getsockopt(a.client, SOL_SCTP, SCTP_PRIMARY_ADDR, &prim, &len), 0) << std::strerror(errno);
+  EXPECT_EQ(reinterpret_cast<sockaddr_in*>(&prim.ssp_addr)->sin_port, peer.sin_port);
+  ASSERT_EQ(setsockopt(a.client, SOL_SCTP, SCTP_PRIMARY_ADDR, &prim, sizeof prim), 0) << std::strerror(errno);
+  std::memcpy(&prim.ssp_addr, &elsewhere, sizeof elsewhere);
+  errno = 0;
+  EXPECT_EQ(setsockopt(a.client, SOL_SCTP, SCTP_PRIMARY_ADDR, &prim, sizeof prim), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
 }  // namespace
 }  // namespace sctpmap::test
