@@ -39,18 +39,19 @@ Hub* Hub::of(const std::shared_ptr<Socket>& sock) {
 Hub::Hub(std::shared_ptr<Socket> sock)
     : sock_(std::move(sock)), pair_(sock_->engine_fd), reactor_(engine::Reactor::instance()) {}
 
-void Hub::listen(int fd) {
+void Hub::listen(const std::vector<int>& fds) {
   stop_listening();
-  listen_fd_ = fd;
-  listen_in_ = reactor_.watch(fd, POLLIN, &listen_port_, true);
+  for (int fd : fds) {
+    listen_fds_.push_back(fd);
+    listen_ins_.push_back(reactor_.watch(fd, POLLIN, &listen_port_, true));
+  }
 }
 
 void Hub::stop_listening() {
-  if (listen_fd_ < 0) return;
-  reactor_.cancel(listen_in_);
-  listen_in_ = nullptr;
-  close_owned(listen_fd_);
-  listen_fd_ = -1;
+  for (engine::Watch*& w : listen_ins_) reactor_.cancel(w);
+  for (int fd : listen_fds_) close_owned(fd);
+  listen_ins_.clear();
+  listen_fds_.clear();
 }
 
 void Hub::attach(Conn* c) {
@@ -90,9 +91,9 @@ void Hub::on_ready(int, uint32_t) {
   read_pair(reactor_.now());
 }
 
-void Hub::ListenPort::on_ready(int, uint32_t) {
+void Hub::ListenPort::on_ready(int fd, uint32_t) {
   std::lock_guard lock(hub->sock_->tx_mu);
-  hub->accept_all();
+  hub->accept_all(fd);
 }
 
 void Hub::exit_drain(Instant now) {
@@ -178,11 +179,11 @@ void Hub::fail_unsent(const ToEngine& h, const uint8_t* data, size_t len) {
                 strerror(errno));
 }
 
-void Hub::accept_all() {
-  for (int i = 0; i < 64 && listen_fd_ >= 0; ++i) {
+void Hub::accept_all(int listen_fd) {
+  for (int i = 0; i < 64 && !listen_fds_.empty(); ++i) {
     sockaddr_storage peer{};
     socklen_t plen = sizeof peer;
-    int fd = sys::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = sys::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
         SCTPMAP_LOG(kWarn, "accept on a one-to-many socket failed: %s", strerror(errno));

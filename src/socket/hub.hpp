@@ -31,7 +31,7 @@ class Hub final : public engine::FdHandler {
   // The socket's hub, created (and watching the pair) on first use.
   static Hub* of(const std::shared_ptr<Socket>& sock);
 
-  void listen(int tcp_listen_fd);  // takes ownership
+  void listen(const std::vector<int>& tcp_listen_fds);  // takes ownership
   void stop_listening();
   void attach(Conn* c);  // from Conn's constructor
   void detach(Conn* c);  // from Conn::finish
@@ -65,7 +65,7 @@ class Hub final : public engine::FdHandler {
 
   void read_pair(Instant now);
   void dispatch(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
-  void accept_all();
+  void accept_all(int listen_fd);
   void app_closed(Instant now);
   void maybe_finish();
   void fail_unsent(const ToEngine& h, const uint8_t* data, size_t len);
@@ -74,8 +74,8 @@ class Hub final : public engine::FdHandler {
   int pair_;
   engine::Reactor& reactor_;
   engine::Watch* pair_in_ = nullptr;
-  engine::Watch* listen_in_ = nullptr;
-  int listen_fd_ = -1;
+  std::vector<engine::Watch*> listen_ins_;
+  std::vector<int> listen_fds_;
   ListenPort listen_port_{this};
   std::unordered_map<int32_t, Conn*> conns_;
   // Messages for associations whose Conn is still being created.

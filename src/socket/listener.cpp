@@ -52,17 +52,20 @@ std::shared_ptr<Socket> take_accepted(uint64_t id) {
   return s;
 }
 
-Listener::Listener(std::shared_ptr<Socket> sock, int tcp_listen_fd)
-    : sock_(std::move(sock)), tcp_(tcp_listen_fd), pair_(sock_->engine_fd), reactor_(engine::Reactor::instance()) {
+Listener::Listener(std::shared_ptr<Socket> sock, std::vector<int> tcp_listen_fds)
+    : sock_(std::move(sock)),
+      tcps_(std::move(tcp_listen_fds)),
+      pair_(sock_->engine_fd),
+      reactor_(engine::Reactor::instance()) {
   sock_->listener = this;
 }
 
 void Listener::begin() {
-  tcp_in_ = reactor_.watch(tcp_, POLLIN, this, true);
+  for (int fd : tcps_) tcp_ins_.push_back(reactor_.watch(fd, POLLIN, this, true));
   pair_in_ = reactor_.watch(pair_, POLLIN | POLLRDHUP, &pair_port_, true);
 }
 
-void Listener::on_ready(int, uint32_t) { accept_all(); }
+void Listener::on_ready(int fd, uint32_t) { accept_all(fd); }
 
 void Listener::Port::on_ready(int, uint32_t revents) {
   if (this == &l->pair_out_port_) {
@@ -74,9 +77,9 @@ void Listener::Port::on_ready(int, uint32_t revents) {
   if (revents & (POLLIN | POLLHUP | POLLRDHUP | POLLERR)) l->close_all();
 }
 
-void Listener::accept_all() {
+void Listener::accept_all(int listen_fd) {
   for (int i = 0; i < 64 && !closed_; ++i) {
-    int fd = sys::accept4(tcp_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = sys::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
         SCTPMAP_LOG(kWarn, "accept on listening socket failed: %s", strerror(errno));
@@ -142,11 +145,13 @@ void Listener::flush() {
 void Listener::close_all() {
   if (closed_) return;
   closed_ = true;
-  reactor_.cancel(tcp_in_);
+  for (engine::Watch*& w : tcp_ins_) reactor_.cancel(w);
+  tcp_ins_.clear();
   reactor_.cancel(pair_in_);
   reactor_.cancel(pair_out_);
-  tcp_in_ = pair_in_ = pair_out_ = nullptr;
-  close_owned(tcp_);
+  pair_in_ = pair_out_ = nullptr;
+  for (int fd : tcps_) close_owned(fd);
+  tcps_.clear();
   // Associations that reached COMM_UP but were never handed over: closing
   // their application end makes their Conn shut them down gracefully.
   for (auto& s : ready_) {

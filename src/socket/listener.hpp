@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <memory>
+#include <vector>
 
 #include "engine/reactor.hpp"
 #include "socket/socket.hpp"
@@ -16,7 +17,8 @@ namespace sctpmap::socket {
 
 class Listener final : public engine::FdHandler {
  public:
-  Listener(std::shared_ptr<Socket> sock, int tcp_listen_fd);
+  // One listening TCP socket per bound address (sctp_bindx); takes ownership.
+  Listener(std::shared_ptr<Socket> sock, std::vector<int> tcp_listen_fds);
   void begin();
   // An accepted association reached COMM_UP: queue it for accept().
   void offer(std::shared_ptr<Socket> accepted);
@@ -24,7 +26,7 @@ class Listener final : public engine::FdHandler {
 
  private:
   ~Listener() = default;
-  void accept_all();
+  void accept_all(int listen_fd);
   void flush();
   void close_all();
 
@@ -35,10 +37,10 @@ class Listener final : public engine::FdHandler {
   };
 
   std::shared_ptr<Socket> sock_;
-  int tcp_ = -1;
+  std::vector<int> tcps_;
   int pair_ = -1;
   engine::Reactor& reactor_;
-  engine::Watch* tcp_in_ = nullptr;
+  std::vector<engine::Watch*> tcp_ins_;
   engine::Watch* pair_in_ = nullptr;
   engine::Watch* pair_out_ = nullptr;
   Port pair_port_{this};

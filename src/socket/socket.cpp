@@ -175,17 +175,16 @@ int Socket::bind(const sockaddr* addr, socklen_t len) {
 
 int Socket::listen(int backlog) {
   if (one_to_many()) return listen_many(backlog);
-  int tcp = -1;
+  std::vector<int> fds;
   {
     std::lock_guard lock(mu);
     if (phase == Phase::kListening) return 0;
     if (phase != Phase::kFresh) return -EINVAL;
-    tcp = start_listening(backlog);
-    if (tcp < 0) return tcp;
+    if (int rc = start_listening(backlog, &fds)) return rc;
   }
   auto self = shared_from_this();
-  engine::Reactor::instance().post([self, tcp] {
-    auto* l = new Listener(self, tcp);
+  engine::Reactor::instance().post([self, fds] {
+    auto* l = new Listener(self, fds);
     l->begin();
   });
   return 0;
@@ -194,15 +193,104 @@ int Socket::listen(int backlog) {
 // Caller holds mu. Like Linux SCTP, listen() on an unbound socket binds an
 // ephemeral port (TCP's listen() does the same). Returns the listening TCP
 // fd, now the engine's to take, or -errno.
-int Socket::start_listening(int backlog) {
+int Socket::start_listening(int backlog, std::vector<int>* fds) {
   if (int rc = ensure_tcp_socket()) return rc;
+  for (int fd : extra_tcp_fds)
+    if (sys::listen(fd, std::max(backlog, 128)) < 0) return -errno;
   if (sys::listen(tcp_fd, std::max(backlog, 128)) < 0) return -errno;
   socklen_t l = sizeof local;
   sys::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&local), &l);
   phase = Phase::kListening;
-  int tcp = tcp_fd;
+  fds->push_back(tcp_fd);
+  fds->insert(fds->end(), extra_tcp_fds.begin(), extra_tcp_fds.end());
   tcp_fd = -1;
-  return tcp;
+  extra_tcp_fds.clear();
+  return 0;
+}
+
+namespace {
+
+// The packed addresses of sctp_bindx, one at a time (EINVAL when malformed).
+template <class Fn>
+int for_each_packed(int domain, const uint8_t* p, size_t bytes, Fn fn) {
+  if (bytes == 0) return -EINVAL;
+  for (size_t off = 0; off < bytes;) {
+    sockaddr_storage a{};
+    std::memcpy(&a, p + off, std::min(bytes - off, sizeof a));
+    const size_t alen = a.ss_family == AF_INET ? sizeof(sockaddr_in) : a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : 0;
+    if (alen == 0 || off + alen > bytes) return -EINVAL;
+    if (int rc = check_addr(domain, reinterpret_cast<const sockaddr*>(&a), static_cast<socklen_t>(alen))) return rc;
+    if (int rc = fn(to_domain(domain, reinterpret_cast<const sockaddr*>(&a)))) return rc;
+    off += alen;
+  }
+  return 0;
+}
+
+uint16_t port_of(const sockaddr_storage& a) { return reinterpret_cast<const sockaddr_in*>(&a)->sin_port; }  // same offset in sockaddr_in6
+
+}  // namespace
+
+// SCTP_SOCKOPT_BINDX_ADD (sctp_bindx): the first address binds the socket,
+// the others get TCP sockets of their own on the same port; all listen
+// with the socket. Linux: every address must carry the socket's port (or 0).
+// Over TCP this has to happen before listen() or connect().
+int Socket::bindx_add(const uint8_t* addrs, size_t bytes) {
+  return for_each_packed(domain, addrs, bytes, [&](sockaddr_storage a) -> int {
+    {
+      std::lock_guard lock(mu);
+      if (phase != Phase::kFresh) return -EINVAL;
+      if (local.ss_family != 0) {
+        if (port_of(a) != 0 && port_of(a) != port_of(local)) return -EINVAL;
+        reinterpret_cast<sockaddr_in*>(&a)->sin_port = port_of(local);
+        if (same_addr(a, local)) return 0;
+        for (const auto& e : extra_local)
+          if (same_addr(a, e)) return 0;
+        int fd = sys::socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd < 0) return -errno;
+        own_fd(fd);
+        int on = 1;
+        if (opts.reuseaddr) sys::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (share_port) sys::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+        if (sys::bind(fd, reinterpret_cast<sockaddr*>(&a), addr_len(domain)) < 0) {
+          int err = errno;
+          close_owned(fd);
+          return -err;
+        }
+        extra_local.push_back(a);
+        extra_tcp_fds.push_back(fd);
+        return 0;
+      }
+    }
+    return bind(reinterpret_cast<const sockaddr*>(&a), addr_len(domain));
+  });
+}
+
+// SCTP_SOCKOPT_BINDX_REM: Linux keeps at least one address (EBUSY) and
+// refuses one that is not bound (EINVAL).
+int Socket::bindx_rem(const uint8_t* addrs, size_t bytes) {
+  return for_each_packed(domain, addrs, bytes, [&](sockaddr_storage a) -> int {
+    std::lock_guard lock(mu);
+    if (phase != Phase::kFresh || local.ss_family == 0) return -EINVAL;
+    if (port_of(a) != 0 && port_of(a) != port_of(local)) return -EINVAL;
+    reinterpret_cast<sockaddr_in*>(&a)->sin_port = port_of(local);
+    if (extra_local.empty()) return same_addr(a, local) ? -EBUSY : -EINVAL;
+    if (same_addr(a, local)) {  // the first extra address takes its place
+      close_owned(tcp_fd);
+      tcp_fd = extra_tcp_fds.front();
+      local = extra_local.front();
+      extra_tcp_fds.erase(extra_tcp_fds.begin());
+      extra_local.erase(extra_local.begin());
+      return 0;
+    }
+    for (size_t i = 0; i < extra_local.size(); ++i) {
+      if (!same_addr(a, extra_local[i])) continue;
+      close_owned(extra_tcp_fds[i]);
+      extra_tcp_fds.erase(extra_tcp_fds.begin() + static_cast<long>(i));
+      extra_local.erase(extra_local.begin() + static_cast<long>(i));
+      return 0;
+    }
+    return -EINVAL;
+  });
 }
 
 int Socket::accept(int fd, sockaddr* addr, socklen_t* len, int flags, std::shared_ptr<Socket>* out) {

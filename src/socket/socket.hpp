@@ -139,6 +139,10 @@ class Socket : public std::enable_shared_from_this<Socket> {
   uint16_t outbound_streams = 0, inbound_streams = 0;  // under mu
   sockaddr_storage local{}, peer{};                     // under mu
   int tcp_fd = -1;              // under mu; handed to the engine by listen/connect
+  // sctp_bindx: addresses bound beside `local`, each with its own TCP socket
+  // (same port), all listening once the socket listens. Under mu.
+  std::vector<sockaddr_storage> extra_local;
+  std::vector<int> extra_tcp_fds;
   Conn* conn = nullptr;         // reactor thread only
   Listener* listener = nullptr; // reactor thread only
   bool engine_fd_closed = false; // reactor thread only
@@ -170,7 +174,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int32_t start_assoc(const sockaddr_storage& addr);
   void forget_ended_assocs();
   int ensure_tcp_socket();
-  int start_listening(int backlog);
+  // Listens on every bound address; `fds` gets the TCP sockets, now the
+  // engine's. Caller holds mu.
+  int start_listening(int backlog, std::vector<int>* fds);
+  int bindx_add(const uint8_t* addrs, size_t bytes);
+  int bindx_rem(const uint8_t* addrs, size_t bytes);
   ssize_t recv_eof(msghdr* msg);
   ssize_t take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   ssize_t recv_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);

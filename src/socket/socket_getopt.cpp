@@ -226,6 +226,7 @@ int get_addrs(Socket& s, int name, void* val, socklen_t* len) {
         addrs = host_addrs(s.domain, s.opts.v4mapped, s.local);
       } else {
         addrs.push_back(s.local);
+        addrs.insert(addrs.end(), s.extra_local.begin(), s.extra_local.end());
       }
     } else {
       auto it = s.assocs.find(ga.assoc_id);

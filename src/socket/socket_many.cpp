@@ -103,7 +103,7 @@ int32_t Socket::start_assoc(const sockaddr_storage& addr) {
 }
 
 int Socket::listen_many(int backlog) {
-  int tcp = -1;
+  std::vector<int> fds;
   {
     std::lock_guard lock(mu);
     if (backlog == 0) {  // Linux: listen(0) on a one-to-many socket stops accepting
@@ -117,13 +117,12 @@ int Socket::listen_many(int backlog) {
       return 0;
     }
     if (phase == Phase::kListening) return 0;
-    tcp = start_listening(backlog);
-    if (tcp < 0) return tcp;
+    if (int rc = start_listening(backlog, &fds)) return rc;
   }
   auto self = shared_from_this();
-  engine::Reactor::instance().post([self, tcp] {
+  engine::Reactor::instance().post([self, fds] {
     std::lock_guard lock(self->tx_mu);
-    Hub::of(self)->listen(tcp);
+    Hub::of(self)->listen(fds);
   });
   return 0;
 }

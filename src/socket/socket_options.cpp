@@ -188,6 +188,11 @@ int Socket::setsockopt(int fd, int level, int name, const void* val, socklen_t l
   if (level == IPPROTO_SCTP) {
     if (name == SCTP_EVENTS || name == SCTP_EVENT) return set_events_option(*this, name, val, len);
     if (name == SCTP_PRIMARY_ADDR) return set_primary(*this, val, len);
+    if (name == SCTP_SOCKOPT_BINDX_ADD || name == SCTP_SOCKOPT_BINDX_REM) {
+      if (!val || len <= 0) return -EINVAL;
+      const auto* p = static_cast<const uint8_t*>(val);
+      return name == SCTP_SOCKOPT_BINDX_ADD ? bindx_add(p, static_cast<size_t>(len)) : bindx_rem(p, static_cast<size_t>(len));
+    }
     if (name == SCTP_SOCKOPT_CONNECTX || name == SCTP_SOCKOPT_CONNECTX_OLD) {
       if (!val || len <= 0) return -EINVAL;
       int32_t id = 0;

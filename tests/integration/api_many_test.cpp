@@ -403,5 +403,73 @@ API_TEST(OneToManyAutoclose, 20) {
   close(server);
 }
 
+// sctp_bindx (the real libsctp.so.1 over SCTP_SOCKOPT_BINDX_ADD/REM): a socket
+// bound to two addresses takes associations on both; sctp_getladdrs lists
+// them; Linux's errno for a wrong port (EINVAL), removing the last address
+// (EBUSY) and removing one not bound (EINVAL).
+API_TEST(BindxListensOnEveryAddress, 20) {
+  const int server = many_socket();
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(server));
+  sockaddr_in first = loopback(0);
+  ASSERT_EQ(sctp_bindx(server, reinterpret_cast<sockaddr*>(&first), 1, SCTP_BINDX_ADD_ADDR), 0) << std::strerror(errno);
+  socklen_t len = sizeof first;
+  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&first), &len), 0);
+  const uint16_t port = ntohs(first.sin_port);
+  ASSERT_NE(port, 0);
+  sockaddr_in second = loopback(0);  // port 0: the socket's
+  second.sin_addr.s_addr = htonl(0x7f000002);  // 127.0.0.2, also this host
+  ASSERT_EQ(sctp_bindx(server, reinterpret_cast<sockaddr*>(&second), 1, SCTP_BINDX_ADD_ADDR), 0) << std::strerror(errno);
+  sockaddr_in wrong = loopback(port == 65535 ? 1 : port + 1);
+  wrong.sin_addr.s_addr = htonl(0x7f000003);
+  errno = 0;
+  EXPECT_EQ(sctp_bindx(server, reinterpret_cast<sockaddr*>(&wrong), 1, SCTP_BINDX_ADD_ADDR), -1) << "another port";
+  EXPECT_EQ(errno, EINVAL);
+  sockaddr* addrs = nullptr;
+  ASSERT_EQ(sctp_getladdrs(server, 0, &addrs), 2) << std::strerror(errno);
+  sctp_freeladdrs(addrs);
+  ASSERT_EQ(listen(server, 8), 0) << std::strerror(errno);
+
+  int clients[2];
+  for (int i = 0; i < 2; ++i) {
+    clients[i] = sctp_socket();
+    sockaddr_in to = loopback(port);
+    to.sin_addr.s_addr = htonl(0x7f000001 + i);
+    ASSERT_EQ(connect(clients[i], reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << "address " << i << ": " << std::strerror(errno);
+    ASSERT_EQ(send_to(clients[i], pattern(10), nullptr, 0, 100 + i), 10);
+  }
+  std::set<uint32_t> ppids;
+  while (ppids.size() < 2) {
+    From f = next_data(server);
+    ASSERT_GT(f.r.n, 0);
+    ppids.insert(f.r.sinfo.sinfo_ppid);
+  }
+  EXPECT_EQ(ppids, (std::set<uint32_t>{100, 101}));
+
+  // Removing: not the last address, and only one that is bound.
+  const int other = many_socket();
+  sockaddr_in a = loopback(0);
+  ASSERT_EQ(sctp_bindx(other, reinterpret_cast<sockaddr*>(&a), 1, SCTP_BINDX_ADD_ADDR), 0);
+  len = sizeof a;
+  getsockname(other, reinterpret_cast<sockaddr*>(&a), &len);
+  sockaddr_in b = a;
+  b.sin_addr.s_addr = htonl(0x7f000002);
+  ASSERT_EQ(sctp_bindx(other, reinterpret_cast<sockaddr*>(&b), 1, SCTP_BINDX_ADD_ADDR), 0);
+  sockaddr_in c = a;
+  c.sin_addr.s_addr = htonl(0x7f000009);
+  errno = 0;
+  EXPECT_EQ(sctp_bindx(other, reinterpret_cast<sockaddr*>(&c), 1, SCTP_BINDX_REM_ADDR), -1) << "not bound";
+  EXPECT_EQ(errno, EINVAL);
+  ASSERT_EQ(sctp_bindx(other, reinterpret_cast<sockaddr*>(&a), 1, SCTP_BINDX_REM_ADDR), 0) << std::strerror(errno);
+  errno = 0;
+  EXPECT_EQ(sctp_bindx(other, reinterpret_cast<sockaddr*>(&b), 1, SCTP_BINDX_REM_ADDR), -1) << "the last address";
+  EXPECT_EQ(errno, EBUSY);
+  ASSERT_EQ(sctp_getladdrs(other, 0, &addrs), 1);
+  EXPECT_EQ(reinterpret_cast<sockaddr_in*>(addrs)->sin_addr.s_addr, htonl(0x7f000002));
+  sctp_freeladdrs(addrs);
+  for (int cl : clients) close(cl);
+  close(other);
+  close(server);
+}
+
 }  // namespace
 }  // namespace sctpmap::test
