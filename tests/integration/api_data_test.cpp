@@ -25,17 +25,6 @@ void expect_message(const Received& r, const std::vector<uint8_t>& want) {
   EXPECT_TRUE(r.data == want) << "message bytes differ";
 }
 
-// A TCP port nothing listens on: bind a plain TCP socket to port 0 and close.
-uint16_t closed_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa = loopback(0);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  socklen_t len = sizeof sa;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
 // With fragmentation off (SCTP_DISABLE_FRAGMENTS), 65519 bytes is the largest
 // message the TCP mapping carries (65535-byte chunk minus the 16-byte DATA
 // header); one more byte must fail whole.

@@ -22,12 +22,6 @@
 namespace sctpmap::test {
 namespace {
 
-int many_socket() {
-  const int fd = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
-  EXPECT_GE(fd, 0) << "socket(SOCK_SEQPACKET, IPPROTO_SCTP): " << std::strerror(errno);
-  return fd;
-}
-
 // One recvmsg with the sender's address; notifications decoded to their type.
 struct From {
   Received r;
@@ -250,12 +244,7 @@ API_TEST(OneToManyConnect, 20) {
   EXPECT_GT(up.assoc, 0);
 
   // sctp_connectx to a port nobody listens on: refused, no association left.
-  const int lone = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in dead = loopback(0);
-  ASSERT_EQ(bind(lone, reinterpret_cast<sockaddr*>(&dead), sizeof dead), 0);
-  socklen_t len = sizeof dead;
-  getsockname(lone, reinterpret_cast<sockaddr*>(&dead), &len);
-  close(lone);
+  sockaddr_in dead = loopback(closed_port());
   sctp_assoc_t id = 0;
   errno = 0;
   EXPECT_EQ(sctp_connectx(client, reinterpret_cast<sockaddr*>(&dead), 1, &id), -1);

@@ -43,6 +43,22 @@ int sctp_socket(int type_flags) {
   return fd;
 }
 
+int many_socket(int type_flags) {
+  const int fd = socket(AF_INET, SOCK_SEQPACKET | type_flags, IPPROTO_SCTP);
+  EXPECT_GE(fd, 0) << "socket(SOCK_SEQPACKET, IPPROTO_SCTP): " << std::strerror(errno);
+  return fd;
+}
+
+uint16_t closed_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa = loopback(0);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
 sockaddr_in loopback(uint16_t port) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;

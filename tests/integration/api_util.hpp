@@ -39,7 +39,11 @@ void run_in_preloaded_child(int seconds);
 
 // An SCTP one-to-one socket, AF_INET; type_flags e.g. SOCK_NONBLOCK.
 int sctp_socket(int type_flags = 0);
+// An SCTP one-to-many socket (SOCK_SEQPACKET), AF_INET.
+int many_socket(int type_flags = 0);
 sockaddr_in loopback(uint16_t port);
+// A TCP port nothing listens on: a plain TCP socket bound to port 0, closed.
+uint16_t closed_port();
 // Binds to 127.0.0.1:0 and listens; returns the port.
 uint16_t listen_any(int fd);
 int accept_within(int listener, int timeout_ms);
