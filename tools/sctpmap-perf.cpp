@@ -40,6 +40,7 @@ struct Options {
   bool json = false;
   std::vector<uint32_t> many;  // one-to-many mode: association counts
   uint32_t idle_many = 0;      // one-to-many mode: idle associations
+  bool keep_going = false;     // one-to-many mode: count failed runs, go on
 };
 
 void usage(FILE* out) {
@@ -60,6 +61,8 @@ void usage(FILE* out) {
                "  --many-senders N       client sender threads in that mode (default 2)\n"
                "  --idle-many N          N idle associations on ONE one-to-many server socket, RSS per\n"
                "                         association beside N raw TCP connections (e.g. 10000)\n"
+               "  --keep-going           in that mode, report a failed throughput run (loss, bad sequence, error)\n"
+               "                         on stderr, count it in the table and go on; exit 1 at the end\n"
                "exit: 0 ok, 1 measurement or verification failure, 2 usage, 3 timeout\n",
                kMinMessageBytes, kMaxMessageBytes);
 }
@@ -104,7 +107,7 @@ bool parse_only(const char* s, std::vector<Transport>* out) {
 
 // Returns false after printing what was wrong.
 bool parse_options(int argc, char** argv, Options* o) {
-  enum { kSizes = 1, kDuration, kCount, kRepeat, kIdle, kOnly, kJson, kHelp, kMany, kManySize, kSenders, kIdleMany };
+  enum { kSizes = 1, kDuration, kCount, kRepeat, kIdle, kOnly, kJson, kHelp, kMany, kManySize, kSenders, kIdleMany, kKeepGoing };
   static const option longopts[] = {
       {"sizes", required_argument, nullptr, kSizes},   {"duration", required_argument, nullptr, kDuration},
       {"pingpong-count", required_argument, nullptr, kCount}, {"repeat", required_argument, nullptr, kRepeat},
@@ -112,6 +115,7 @@ bool parse_options(int argc, char** argv, Options* o) {
       {"json", no_argument, nullptr, kJson},           {"help", no_argument, nullptr, kHelp},
       {"many", optional_argument, nullptr, kMany},     {"many-size", required_argument, nullptr, kManySize},
       {"many-senders", required_argument, nullptr, kSenders}, {"idle-many", required_argument, nullptr, kIdleMany},
+      {"keep-going", no_argument, nullptr, kKeepGoing},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", longopts, nullptr)) != -1) {
@@ -131,6 +135,7 @@ bool parse_options(int argc, char** argv, Options* o) {
       case kManySize: ok = parse_u32(optarg, kMinMessageBytes, kMaxMessageBytes, &o->cfg.many_size); break;
       case kSenders: ok = parse_u32(optarg, 1, 64, &o->cfg.many_senders); break;
       case kIdleMany: ok = parse_u32(optarg, 1, 1'000'000, &o->idle_many); break;
+      case kKeepGoing: o->keep_going = true; break;
       case kHelp: usage(stdout); std::exit(0);
       default: usage(stderr); return false;  // getopt has said what was wrong
     }
@@ -207,7 +212,15 @@ std::string run_many_all(ServerChild& srv, const Options& o, RunReport* rep) {
       if (r % 2 == 1) std::reverse(order.begin(), order.end());
       for (Transport t : order) {
         ThroughputSample s;
-        if (std::string e = run_many_throughput(srv, o.cfg, t, count, &s); !e.empty()) return e;
+        std::string e = run_many_throughput(srv, o.cfg, t, count, &s);
+        if (!e.empty() && !o.keep_going) return e;
+        if (!e.empty()) {
+          // The step has ended on both sides (a hang would have hit the
+          // watchdog), so the next one starts clean.
+          std::fprintf(stderr, "sctpmap-perf: run failed, going on: %s\n", e.c_str());
+          ++rep->many.back().failed[index_of(t)];
+          continue;
+        }
         rep->many.back().runs[index_of(t)].push_back(s);
       }
     }
@@ -246,6 +259,8 @@ int run_client(const Options& o) {
   stop_server(&srv);
   print_table(o.json ? stderr : stdout, rep);
   if (o.json) print_json(stdout, rep);
+  for (const ManyResult& m : rep.many)
+    if (m.failed[0] + m.failed[1] > 0) return kExitVerify;
   return 0;
 }
 

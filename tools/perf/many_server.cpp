@@ -106,14 +106,57 @@ bool recv_many(int fd, std::vector<uint8_t>& buf, ManyMsg* m, std::string* err) 
   }
 }
 
-// SCTP_COMM_UP -> +1 association up; SHUTDOWN_COMP, COMM_LOST -> +1 ended.
-void count_assoc_change(const uint8_t* p, size_t len, uint32_t* up, uint32_t* ended) {
-  if (len < sizeof(sctp_assoc_change)) return;
+// An SCTP_ASSOC_CHANGE notification's association and state; false for
+// any other notification.
+bool assoc_change(const uint8_t* p, size_t len, sctp_assoc_t* id, uint16_t* state) {
+  if (len < sizeof(sctp_assoc_change)) return false;
   sctp_assoc_change ac;
   std::memcpy(&ac, p, sizeof ac);
-  if (ac.sac_type != SCTP_ASSOC_CHANGE) return;
-  if (ac.sac_state == SCTP_COMM_UP) ++*up;
-  if (ac.sac_state == SCTP_SHUTDOWN_COMP || ac.sac_state == SCTP_COMM_LOST) ++*ended;
+  if (ac.sac_type != SCTP_ASSOC_CHANGE) return false;
+  *id = ac.sac_assoc_id;
+  *state = ac.sac_state;
+  return true;
+}
+
+bool is_end(uint16_t state) { return state == SCTP_SHUTDOWN_COMP || state == SCTP_COMM_LOST; }
+
+// SCTP_COMM_UP -> +1 association up; SHUTDOWN_COMP, COMM_LOST -> +1 ended.
+void count_assoc_change(const uint8_t* p, size_t len, uint32_t* up, uint32_t* ended) {
+  sctp_assoc_t id;
+  uint16_t state;
+  if (!assoc_change(p, len, &id, &state)) return;
+  if (state == SCTP_COMM_UP) ++*up;
+  if (is_end(state)) ++*ended;
+}
+
+// What the throughput server knows of one association.
+struct AssocState {
+  uint64_t next_seq = 0;
+  bool up = false;
+  bool ended = false;
+};
+
+// Books one association change; false (with t->error) when it contradicts
+// what came before: an end twice, or an end or a start out of order.
+bool book_assoc_change(const uint8_t* p, size_t len, std::unordered_map<sctp_assoc_t, AssocState>* assocs,
+                       uint32_t* up, uint32_t* ended, Tally* t) {
+  sctp_assoc_t id;
+  uint16_t state;
+  if (!assoc_change(p, len, &id, &state)) return true;
+  AssocState& a = (*assocs)[id];
+  if (state == SCTP_COMM_UP) {
+    if (a.up) t->error = "sctpmap: association " + std::to_string(id) + ": COMM_UP twice";
+    a.up = true;
+    ++*up;
+  } else if (is_end(state)) {
+    if (a.ended) t->error = "sctpmap: association " + std::to_string(id) + ": ended twice";
+    if (state == SCTP_COMM_LOST)
+      t->error = "sctpmap: association " + std::to_string(id) + ": COMM_LOST after " + std::to_string(a.next_seq) +
+                 " messages";
+    a.ended = true;
+    ++*ended;
+  }
+  return t->error.empty();
 }
 
 void many_sctpmap(const Command& c, int reply_fd) {
@@ -127,21 +170,26 @@ void many_sctpmap(const Command& c, int reply_fd) {
   r.port = port;
   if (!write_reply(reply_fd, r)) return ::close(fd), void();
   std::vector<uint8_t> buf(kRecvBufferBytes);
-  std::unordered_map<sctp_assoc_t, uint64_t> next_seq;  // per association
+  std::unordered_map<sctp_assoc_t, AssocState> assocs;
   Tally t;
   uint32_t up = 0;
   uint32_t ended = 0;
   ManyMsg m;
   while (ended < c.count && recv_many(fd, buf, &m, &t.error)) {
     if (m.notification) {
-      count_assoc_change(buf.data(), m.len, &up, &ended);
+      if (!book_assoc_change(buf.data(), m.len, &assocs, &up, &ended, &t)) break;
       continue;
     }
     if (!m.has_sinfo || m.namelen == 0) {
       t.error = "sctpmap: a message without its association (SCTP_SNDRCV) or peer (msg_name)";
       break;
     }
-    uint64_t& want = next_seq[m.assoc];
+    AssocState& a = assocs[m.assoc];
+    if (!a.up || a.ended) {
+      t.error = "sctpmap: association " + std::to_string(m.assoc) + ": data " + (a.ended ? "after its end" : "before COMM_UP");
+      break;
+    }
+    uint64_t& want = a.next_seq;
     uint64_t got = 0;
     if (m.len >= sizeof got) std::memcpy(&got, buf.data(), sizeof got);
     if (m.len != c.size || got != want) {

@@ -31,7 +31,8 @@ struct SizeResult {
 // One-to-many mode: one row per association count.
 struct ManyResult {
   uint32_t count = 0;
-  std::vector<ThroughputSample> runs[kTransportCount];
+  std::vector<ThroughputSample> runs[kTransportCount];  // the runs that passed
+  uint32_t failed[kTransportCount] = {0, 0};              // --keep-going: runs that failed
 };
 
 struct RunReport {
