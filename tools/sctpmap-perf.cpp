@@ -38,6 +38,9 @@ struct Options {
   uint32_t idle = 1000;
   std::vector<Transport> transports{Transport::kSctpmap, Transport::kTcp};
   bool json = false;
+  std::vector<uint32_t> many;  // one-to-many mode: association counts
+  uint32_t idle_many = 0;      // one-to-many mode: idle associations
+  bool keep_going = false;     // one-to-many mode: count failed runs, go on
 };
 
 void usage(FILE* out) {
@@ -51,6 +54,15 @@ void usage(FILE* out) {
                "  --idle N               idle connections for the memory test, 0 to skip (default 1000)\n"
                "  --only sctpmap|tcp     run one transport only\n"
                "  --json                 JSON on stdout, the table on stderr\n"
+               "one-to-many mode (either option selects it; the tests above are then not run):\n"
+               "  --many[=LIST]          association counts, comma-separated (default 1,10,100,1000; each\n"
+               "                         1..5000): aggregate msg/s of N concurrent senders into ONE server socket\n"
+               "  --many-size BYTES      message size in that mode (default 1024)\n"
+               "  --many-senders N       client sender threads in that mode (default 2)\n"
+               "  --idle-many N          N idle associations on ONE one-to-many server socket, RSS per\n"
+               "                         association beside N raw TCP connections (e.g. 10000)\n"
+               "  --keep-going           in that mode, report a failed throughput run (loss, bad sequence, error)\n"
+               "                         on stderr, count it in the table and go on; exit 1 at the end\n"
                "exit: 0 ok, 1 measurement or verification failure, 2 usage, 3 timeout\n",
                kMinMessageBytes, kMaxMessageBytes);
 }
@@ -64,14 +76,14 @@ bool parse_u32(const char* s, uint32_t lo, uint32_t hi, uint32_t* out) {
   return true;
 }
 
-bool parse_sizes(const char* arg, std::vector<uint32_t>* sizes) {
+bool parse_list(const char* arg, uint32_t lo, uint32_t hi, std::vector<uint32_t>* sizes) {
   sizes->clear();
   std::string s(arg);
   size_t pos = 0;
   while (pos <= s.size()) {
     const size_t comma = std::min(s.find(',', pos), s.size());
     uint32_t v = 0;
-    if (!parse_u32(s.substr(pos, comma - pos).c_str(), kMinMessageBytes, kMaxMessageBytes, &v)) return false;
+    if (!parse_u32(s.substr(pos, comma - pos).c_str(), lo, hi, &v)) return false;
     sizes->push_back(v);
     pos = comma + 1;
   }
@@ -95,24 +107,35 @@ bool parse_only(const char* s, std::vector<Transport>* out) {
 
 // Returns false after printing what was wrong.
 bool parse_options(int argc, char** argv, Options* o) {
-  enum { kSizes = 1, kDuration, kCount, kRepeat, kIdle, kOnly, kJson, kHelp };
+  enum { kSizes = 1, kDuration, kCount, kRepeat, kIdle, kOnly, kJson, kHelp, kMany, kManySize, kSenders, kIdleMany, kKeepGoing };
   static const option longopts[] = {
       {"sizes", required_argument, nullptr, kSizes},   {"duration", required_argument, nullptr, kDuration},
       {"pingpong-count", required_argument, nullptr, kCount}, {"repeat", required_argument, nullptr, kRepeat},
       {"idle", required_argument, nullptr, kIdle},     {"only", required_argument, nullptr, kOnly},
       {"json", no_argument, nullptr, kJson},           {"help", no_argument, nullptr, kHelp},
+      {"many", optional_argument, nullptr, kMany},     {"many-size", required_argument, nullptr, kManySize},
+      {"many-senders", required_argument, nullptr, kSenders}, {"idle-many", required_argument, nullptr, kIdleMany},
+      {"keep-going", no_argument, nullptr, kKeepGoing},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", longopts, nullptr)) != -1) {
     bool ok = true;
     switch (c) {
-      case kSizes: ok = parse_sizes(optarg, &o->sizes); break;
+      case kSizes: ok = parse_list(optarg, kMinMessageBytes, kMaxMessageBytes, &o->sizes); break;
       case kDuration: ok = parse_duration(optarg, &o->cfg.duration_s); break;
       case kCount: ok = parse_u32(optarg, 1, 10'000'000, &o->cfg.pingpong_count); break;
       case kRepeat: ok = parse_u32(optarg, 1, 1000, &o->repeat); break;
       case kIdle: ok = parse_u32(optarg, 0, 1'000'000, &o->idle); break;
       case kOnly: ok = parse_only(optarg, &o->transports); break;
       case kJson: o->json = true; break;
+      case kMany:
+        o->many = {1, 10, 100, 1000};
+        if (optarg != nullptr) ok = parse_list(optarg, 1, 5000, &o->many);
+        break;
+      case kManySize: ok = parse_u32(optarg, kMinMessageBytes, kMaxMessageBytes, &o->cfg.many_size); break;
+      case kSenders: ok = parse_u32(optarg, 1, 64, &o->cfg.many_senders); break;
+      case kIdleMany: ok = parse_u32(optarg, 1, 1'000'000, &o->idle_many); break;
+      case kKeepGoing: o->keep_going = true; break;
       case kHelp: usage(stdout); std::exit(0);
       default: usage(stderr); return false;  // getopt has said what was wrong
     }
@@ -175,6 +198,49 @@ std::string run_all(ServerChild& srv, const Options& o, RunReport* rep) {
   return {};
 }
 
+// One-to-many mode: the throughput table (transports alternate within a
+// repeat, as in run_one), then idle memory: sctpmap's one-to-many socket and
+// raw TCP's listening socket with the same number of connections.
+std::string run_many_all(ServerChild& srv, const Options& o, RunReport* rep) {
+  rep->cfg = o.cfg;
+  rep->repeat = o.repeat;
+  for (uint32_t count : o.many) {
+    rep->many.push_back(ManyResult{count, {}});
+    for (uint32_t r = 0; r < o.repeat; ++r) {
+      std::fprintf(stderr, "sctpmap-perf: one-to-many, %u associations, run %u/%u\n", count, r + 1, o.repeat);
+      std::vector<Transport> order = o.transports;
+      if (r % 2 == 1) std::reverse(order.begin(), order.end());
+      for (Transport t : order) {
+        ThroughputSample s;
+        std::string e = run_many_throughput(srv, o.cfg, t, count, &s);
+        if (!e.empty() && !o.keep_going) return e;
+        if (!e.empty()) {
+          // The step has ended on both sides (a hang would have hit the
+          // watchdog), so the next one starts clean.
+          std::fprintf(stderr, "sctpmap-perf: run failed, going on: %s\n", e.c_str());
+          ++rep->many.back().failed[index_of(t)];
+          continue;
+        }
+        rep->many.back().runs[index_of(t)].push_back(s);
+      }
+    }
+  }
+  if (o.idle_many == 0) return {};
+  for (Transport t : o.transports) {
+    std::fprintf(stderr, "sctpmap-perf: idle memory, %u %s associations on one server socket\n", o.idle_many,
+                 transport_name(t));
+    if (t == Transport::kSctpmap) {
+      if (std::string e = run_idle_many(srv, o.idle_many, &rep->idle_many); !e.empty()) return e;
+      rep->idle_many_ran = true;
+    } else {
+      rep->idle_count = o.idle_many;
+      if (std::string e = run_idle(srv, t, o.idle_many, &rep->idle[index_of(t)]); !e.empty()) return e;
+      rep->idle_ran[index_of(t)] = true;
+    }
+  }
+  return {};
+}
+
 int run_client(const Options& o) {
   set_watchdog_role("client");
   ServerChild srv;
@@ -183,7 +249,8 @@ int run_client(const Options& o) {
     return kExitVerify;
   }
   RunReport rep;
-  const std::string err = run_all(srv, o, &rep);
+  const bool many_mode = !o.many.empty() || o.idle_many > 0;
+  const std::string err = many_mode ? run_many_all(srv, o, &rep) : run_all(srv, o, &rep);
   if (!err.empty()) {
     kill_server(&srv);
     std::fprintf(stderr, "sctpmap-perf: FAILED: %s\n", err.c_str());
@@ -192,6 +259,8 @@ int run_client(const Options& o) {
   stop_server(&srv);
   print_table(o.json ? stderr : stdout, rep);
   if (o.json) print_json(stdout, rep);
+  for (const ManyResult& m : rep.many)
+    if (m.failed[0] + m.failed[1] > 0) return kExitVerify;
   return 0;
 }
 

@@ -20,24 +20,6 @@ constexpr int64_t kPingPongBudgetNs = 30'000'000'000;
 // Watchdog slack on top of each step's expected length.
 constexpr unsigned kSlackS = 30;
 
-// Sends the command and reads the server's first reply: its port.
-std::string start_step(ServerChild& srv, const Command& c, uint16_t* port) {
-  if (!write_command(srv.cmd_fd, c)) return "server process is gone (control pipe closed)";
-  Reply r{};
-  if (!read_reply(srv.reply_fd, &r)) return "server process is gone (no reply)";
-  if (!r.ok) return r.error;
-  *port = r.port;
-  return {};
-}
-
-// Reads the server's closing reply. Its error wins over the client's: when
-// the server finds a bad boundary it closes, and the client only sees EPIPE.
-std::string finish_step(ServerChild& srv, const std::string& client_err, Reply* r) {
-  if (!read_reply(srv.reply_fd, r)) return client_err.empty() ? "server process is gone (no reply)" : client_err;
-  if (!r->ok) return r->error;
-  return client_err;
-}
-
 double percentile_us(const std::vector<int64_t>& sorted, double q) {
   // Nearest rank: the smallest sample with at least q of all at or below it.
   const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
@@ -60,6 +42,34 @@ std::string connect_many(Transport t, uint16_t port, uint32_t count, std::vector
 }
 
 }  // namespace
+
+std::string finish_throughput(ServerChild& srv, Transport t, const std::string& client_err, uint64_t sent,
+                              uint32_t size, ThroughputSample* out) {
+  Reply r{};
+  if (std::string e = finish_step(srv, client_err, &r); !e.empty()) return e;
+  disarm_watchdog();
+  if (r.messages != sent) {
+    return std::string(transport_name(t)) + ": lost messages: client sent " + std::to_string(sent) +
+           ", server received " + std::to_string(r.messages);
+  }
+  if (r.messages < 2 || r.elapsed_ns <= 0) return std::string(transport_name(t)) + ": too few messages to time";
+  // The first message starts the clock, so it is not counted.
+  out->msgs_per_s = static_cast<double>(r.messages - 1) * 1e9 / static_cast<double>(r.elapsed_ns);
+  out->mb_per_s = out->msgs_per_s * size / 1e6;
+  return {};
+}
+
+std::string finish_idle(ServerChild& srv, Transport t, unsigned timeout, int64_t client_growth, const Reply& done,
+                        IdleSample* out) {
+  const Command release{Op::kIdleRelease, t, 0, 0, timeout};
+  Reply r{};
+  if (!write_command(srv.cmd_fd, release) || !read_reply(srv.reply_fd, &r)) return "server process is gone";
+  disarm_watchdog();
+  out->count = static_cast<uint32_t>(done.messages);
+  out->client_kib = static_cast<double>(client_growth) / 1024.0 / out->count;
+  out->server_kib = static_cast<double>(done.rss_delta) / 1024.0 / out->count;
+  return {};
+}
 
 std::string run_throughput(ServerChild& srv, const BenchConfig& cfg, Transport t, uint32_t size,
                            ThroughputSample* out) {
@@ -84,18 +94,7 @@ std::string run_throughput(ServerChild& srv, const BenchConfig& cfg, Transport t
   // close() is graceful for both: queued data goes out before the FIN or
   // SHUTDOWN, and the server reads to EOF.
   ::close(fd);
-  Reply r{};
-  if (std::string e = finish_step(srv, client_err, &r); !e.empty()) return e;
-  disarm_watchdog();
-  if (r.messages != sent) {
-    return std::string(transport_name(t)) + ": lost messages: client sent " + std::to_string(sent) +
-           ", server received " + std::to_string(r.messages);
-  }
-  if (r.messages < 2 || r.elapsed_ns <= 0) return std::string(transport_name(t)) + ": too few messages to time";
-  // The first message starts the clock, so it is not counted.
-  out->msgs_per_s = static_cast<double>(r.messages - 1) * 1e9 / static_cast<double>(r.elapsed_ns);
-  out->mb_per_s = out->msgs_per_s * size / 1e6;
-  return {};
+  return finish_throughput(srv, t, client_err, sent, size, out);
 }
 
 std::string run_pingpong(ServerChild& srv, const BenchConfig& cfg, Transport t, uint32_t size, LatencySample* out) {
@@ -173,13 +172,7 @@ std::string run_idle(ServerChild& srv, Transport t, uint32_t count, IdleSample* 
   const int64_t after = rss_bytes();
   for (int fd : fds) ::close(fd);
   if (!err.empty()) return err;
-  const Command release{Op::kIdleRelease, t, 0, 0, timeout};
-  if (!write_command(srv.cmd_fd, release) || !read_reply(srv.reply_fd, &r)) return "server process is gone";
-  disarm_watchdog();
-  out->count = count;
-  out->client_kib = static_cast<double>(after - before) / 1024.0 / count;
-  out->server_kib = static_cast<double>(done.rss_delta) / 1024.0 / count;
-  return {};
+  return finish_idle(srv, t, timeout, after - before, done, out);
 }
 
 }  // namespace sctpmap::perf

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench.hpp"
+#include "many.hpp"
 
 namespace sctpmap::perf {
 namespace {
@@ -149,6 +150,10 @@ const char* op_name(Op op) {
       return "idle-memory test (accepting)";
     case Op::kIdleRelease:
       return "idle-memory test (closing)";
+    case Op::kManyThroughput:
+      return "one-to-many throughput test";
+    case Op::kManyIdleOpen:
+      return "one-to-many idle-memory test (accepting)";
     case Op::kQuit:
       break;
   }
@@ -175,6 +180,12 @@ int serve(int cmd_fd, int reply_fd) {
         break;
       case Op::kIdleRelease:
         serve_idle_release(reply_fd, &idle);
+        break;
+      case Op::kManyThroughput:
+        serve_many_throughput(c, reply_fd);
+        break;
+      case Op::kManyIdleOpen:
+        serve_many_idle_open(c, reply_fd, &idle.listener);
         break;
       case Op::kQuit:
         return 0;

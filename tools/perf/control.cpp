@@ -152,6 +152,21 @@ Reply error_reply(const std::string& what) {
   return r;
 }
 
+std::string start_step(ServerChild& srv, const Command& c, uint16_t* port) {
+  if (!write_command(srv.cmd_fd, c)) return "server process is gone (control pipe closed)";
+  Reply r{};
+  if (!read_reply(srv.reply_fd, &r)) return "server process is gone (no reply)";
+  if (!r.ok) return r.error;
+  *port = r.port;
+  return {};
+}
+
+std::string finish_step(ServerChild& srv, const std::string& client_err, Reply* r) {
+  if (!read_reply(srv.reply_fd, r)) return client_err.empty() ? "server process is gone (no reply)" : client_err;
+  if (!r->ok) return r->error;
+  return client_err;
+}
+
 void set_watchdog_role(const char* role) {
   g_role.store(role);
   struct sigaction sa{};

@@ -32,7 +32,11 @@ enum class Op : uint8_t {
   kPingPong,     // accept one, echo every message until EOF
   kIdleOpen,     // accept 1 warm-up + `count`, keep them open (3 replies:
                  // port, warm-up accepted and baseline taken, done)
-  kIdleRelease,  // close what kIdleOpen accepted
+  kIdleRelease,  // close what kIdleOpen or kManyIdleOpen accepted
+  kManyThroughput,  // one server socket, `count` associations: count
+                    // messages until all have ended (many.hpp)
+  kManyIdleOpen,    // one one-to-many socket, 1 warm-up + `count` idle
+                    // associations (3 replies, as kIdleOpen)
   kQuit,
 };
 
@@ -40,7 +44,8 @@ struct Command {
   Op op;
   Transport transport;
   uint32_t size;       // message bytes
-  uint32_t count;      // kIdleOpen: connections after the warm-up one
+  uint32_t count;      // kIdleOpen, kManyIdleOpen: connections after the
+                       // warm-up one; kManyThroughput: associations
   uint32_t timeout_s;  // watchdog for the server side of this step
 };
 
@@ -72,6 +77,13 @@ bool read_command(int fd, Command* c);
 bool write_reply(int fd, const Reply& r);
 bool read_reply(int fd, Reply* r);
 Reply ok_reply();
+
+// Client side of a step: sends the command and reads the server's first
+// reply (its port); then reads the closing reply, whose error wins over the
+// client's (when the server finds a bad message it closes, and the client
+// only sees EPIPE). Both return "" or what went wrong.
+std::string start_step(ServerChild& srv, const Command& c, uint16_t* port);
+std::string finish_step(ServerChild& srv, const std::string& client_err, Reply* r);
 Reply error_reply(const std::string& what);
 
 // Arms alarm(2) for `seconds`, replacing any pending one; on expiry prints

@@ -83,6 +83,66 @@ void print_idle(FILE* out, const RunReport& rep) {
   std::fprintf(out, "  (kernel socket buffers are not in RSS; raw TCP is the baseline)\n");
 }
 
+double median_rate(const std::vector<ThroughputSample>& runs) {
+  return median_of(runs, [](const ThroughputSample& s) { return s.msgs_per_s; });
+}
+
+void print_many(FILE* out, const RunReport& rep) {
+  std::fprintf(out,
+               "one-to-many: ONE server socket (sctpmap: one SOCK_SEQPACKET socket; raw: one epoll loop over N TCP\n"
+               "connections), N client associations sending %u-byte messages concurrently from %u sender threads,\n"
+               "%.1f s per run, median of the passing runs of %u; aggregate msg/s at the server; ratio = sctpmap/raw\n\n",
+               rep.cfg.many_size, rep.cfg.many_senders, rep.cfg.duration_s, rep.repeat);
+  std::fprintf(out, "%6s | %13s | %13s | %5s | %12s | %10s | %13s\n", "assocs", "sctpmap msg/s", "raw msg/s", "ratio",
+               "sctpmap MB/s", "raw MB/s", "failed s / raw");
+  for (const ManyResult& m : rep.many) {
+    const auto& sr = m.runs[index_of(Transport::kSctpmap)];
+    const auto& tr = m.runs[index_of(Transport::kTcp)];
+    const double s = median_rate(sr);
+    const double t = median_rate(tr);
+    auto cell = [](bool ran, const char* f, double v) { return ran ? fmt(f, v) : std::string("-"); };
+    const std::string failed = std::to_string(m.failed[0]) + " / " + std::to_string(m.failed[1]);
+    std::fprintf(out, "%6u | %13s | %13s | %5s | %12s | %10s | %13s\n", m.count, cell(!sr.empty(), "%.0f", s).c_str(),
+                 cell(!tr.empty(), "%.0f", t).c_str(), ratio_cell(!sr.empty() && !tr.empty(), s, t).c_str(),
+                 cell(!sr.empty(), "%.1f", s * rep.cfg.many_size / 1e6).c_str(),
+                 cell(!tr.empty(), "%.1f", t * rep.cfg.many_size / 1e6).c_str(), failed.c_str());
+  }
+}
+
+void print_idle_many(FILE* out, const RunReport& rep) {
+  std::fprintf(out, "\nidle associations on ONE server socket, %u of them, RSS growth per association (KiB):\n",
+               rep.idle_many.count);
+  std::fprintf(out, "  sctpmap  client %8.2f   server %8.2f   (both sides one one-to-many socket)\n",
+               rep.idle_many.client_kib, rep.idle_many.server_kib);
+  if (rep.idle_ran[index_of(Transport::kTcp)]) {
+    const IdleSample& s = rep.idle[index_of(Transport::kTcp)];
+    std::fprintf(out, "  raw TCP  client %8.2f   server %8.2f   (%u connections to one listening socket)\n",
+                 s.client_kib, s.server_kib, s.count);
+  }
+  std::fprintf(out, "  (kernel socket buffers are not in RSS; raw TCP is the baseline)\n");
+}
+
+void json_many(FILE* out, const RunReport& rep) {
+  std::fprintf(out, ",\n  \"many\": {\"size\": %u, \"senders\": %u, \"counts\": [", rep.cfg.many_size,
+               rep.cfg.many_senders);
+  for (size_t i = 0; i < rep.many.size(); ++i) {
+    const ManyResult& m = rep.many[i];
+    std::fprintf(out, "%s\n    {\"count\": %u", i ? "," : "", m.count);
+    for (Transport t : kBoth) {
+      std::fprintf(out, ", \"%s\": [", transport_name(t));
+      const auto& runs = m.runs[index_of(t)];
+      for (size_t j = 0; j < runs.size(); ++j) std::fprintf(out, "%s%.1f", j ? ", " : "", runs[j].msgs_per_s);
+      std::fprintf(out, "], \"%s_failed\": %u", transport_name(t), m.failed[index_of(t)]);
+    }
+    std::fprintf(out, "}");
+  }
+  std::fprintf(out, "]");
+  if (rep.idle_many_ran)
+    std::fprintf(out, ", \"idle\": {\"count\": %u, \"client_kib_per_assoc\": %.3f, \"server_kib_per_assoc\": %.3f}",
+                 rep.idle_many.count, rep.idle_many.client_kib, rep.idle_many.server_kib);
+  std::fprintf(out, "}");
+}
+
 void json_runs(FILE* out, const TransportRuns& runs) {
   std::fprintf(out, "[");
   for (size_t i = 0; i < runs.throughput.size(); ++i) {
@@ -127,6 +187,11 @@ void json_size(FILE* out, const SizeResult& s) {
 }  // namespace
 
 void print_table(FILE* out, const RunReport& rep) {
+  if (!rep.many.empty() || rep.idle_many_ran) {
+    if (!rep.many.empty()) print_many(out, rep);
+    if (rep.idle_many_ran) print_idle_many(out, rep);
+    return;
+  }
   std::fprintf(out,
                "sctpmap-perf: 127.0.0.1, client and server processes, %.1f s per throughput run, "
                "%u ping-pongs (+%u warm-up), median of %u run(s)\n"
@@ -160,7 +225,9 @@ void print_json(FILE* out, const RunReport& rep) {
     else
       std::fprintf(out, ", \"%s\": null", transport_name(t));
   }
-  std::fprintf(out, "}\n}\n");
+  std::fprintf(out, "}");
+  if (!rep.many.empty() || rep.idle_many_ran) json_many(out, rep);
+  std::fprintf(out, "\n}\n");
 }
 
 }  // namespace sctpmap::perf

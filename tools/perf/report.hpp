@@ -28,6 +28,13 @@ struct SizeResult {
   TransportRuns by_transport[kTransportCount];
 };
 
+// One-to-many mode: one row per association count.
+struct ManyResult {
+  uint32_t count = 0;
+  std::vector<ThroughputSample> runs[kTransportCount];  // the runs that passed
+  uint32_t failed[kTransportCount] = {0, 0};              // --keep-going: runs that failed
+};
+
 struct RunReport {
   BenchConfig cfg;
   uint32_t repeat = 1;
@@ -35,6 +42,9 @@ struct RunReport {
   uint32_t idle_count = 0;
   bool idle_ran[kTransportCount] = {false, false};
   IdleSample idle[kTransportCount];
+  std::vector<ManyResult> many;
+  bool idle_many_ran = false;  // sctpmap one-to-many; raw TCP is idle[kTcp]
+  IdleSample idle_many;
 };
 
 void print_table(FILE* out, const RunReport& rep);
