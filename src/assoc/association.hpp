@@ -127,6 +127,9 @@ class Association {
 
   std::optional<Instant> next_deadline() const;
   std::optional<Event> poll_event();
+  // An event is waiting to be polled (a sink may want it out before the
+  // DATA that followed it, e.g. CommUp before the first message).
+  bool event_pending() const { return !events_.empty(); }
   State state() const;
 
   // Introspection for SCTP_STATUS / SCTP_RTOINFO / tests.

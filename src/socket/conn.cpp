@@ -198,6 +198,10 @@ ToApp Conn::data_header(const assoc::Delivery& d) const {
 bool Conn::deliver(const assoc::Delivery& d) {
   DeliveryBatch& b = delivery_batch();
   if (!backlog_.empty()) return false;
+  if (assoc_.event_pending()) {  // e.g. COMM_UP, when INIT and DATA came in one read: it goes first
+    events_first_ = true;
+    return false;
+  }
   // Only a reassembled message is longer than one DATA chunk carries, and
   // its payload lives in the association's reassembly buffer.
   if (d.payload.size() > wire::kMaxDraftMessage) return deliver_pieces(d);
@@ -306,6 +310,12 @@ size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
     if (delivery_batch().count) last_data_ = now;
     const bool batch_full = delivery_batch().full;
     flush_deliveries();
+    if (events_first_) {  // the association stopped at a DATA chunk behind an event
+      events_first_ = false;
+      handle_events(now);
+      if (finished_) break;
+      continue;  // handle_events() drained them all: the DATA goes now
+    }
     if (!batch_full || !backlog_.empty() || step == 0 || finished_) break;
   }
   bool refused = pair_out_ != nullptr || !backlog_.empty();

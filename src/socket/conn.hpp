@@ -170,6 +170,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
 
   std::vector<uint8_t> rx_;  // received bytes not consumed yet (a partial chunk, or refused)
   bool inbound_paused_ = false;
+  bool events_first_ = false;  // deliver() refused a DATA chunk until the events before it are out
   bool tcp_eof_ = false;
   bool eof_reported_ = false;
   bool connecting_ = false;
