@@ -63,6 +63,9 @@ SCTPMAP_EXPORT int socket(int domain, int type, int protocol) noexcept {
     return fns().socket(domain, type, protocol);
   SocketPtr s;
   int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  // Any other type (SOCK_RAW for protocol 132, or an invalid one) is the
+  // kernel's to create or refuse, with its own errno.
+  if (base != SOCK_STREAM && base != SOCK_SEQPACKET) return fns().socket(domain, type, protocol);
   int fd = sctpmap::socket::Socket::create(domain, base, type & (SOCK_NONBLOCK | SOCK_CLOEXEC), &s);
   if (fd < 0) return ret(fd);
   FdTable::get().insert(fd, std::move(s));

@@ -55,7 +55,7 @@ int check_addr(int domain, const sockaddr* addr, socklen_t len) {
     if (domain != AF_INET6) return -EINVAL;
     return len < sizeof(sockaddr_in6) ? -EINVAL : 0;
   }
-  return -EAFNOSUPPORT;
+  return -EINVAL;  // Linux: no address family ops for it (sctp_sockaddr_af, sctp_get_af_specific)
 }
 
 // An AF_INET6 TCP socket cannot take an AF_INET address: map it (::ffff:a.b.c.d).
@@ -334,6 +334,8 @@ int Socket::accept(int fd, sockaddr* addr, socklen_t* len, int flags, std::share
 }
 
 int Socket::connect(int fd, const sockaddr* addr, socklen_t len) {
+  // Linux (sctp_inet_connect): AF_UNSPEC asks to disconnect, which SCTP refuses.
+  if (addr && len >= static_cast<socklen_t>(sizeof(sa_family_t)) && addr->sa_family == AF_UNSPEC) return -EOPNOTSUPP;
   if (one_to_many()) return connect_many(fd, addr, len);
   if (int rc = check_addr(domain, addr, len)) return rc;
   int tcp = -1;
@@ -342,7 +344,7 @@ int Socket::connect(int fd, const sockaddr* addr, socklen_t len) {
     switch (phase) {
       case Phase::kFresh: break;
       case Phase::kConnecting: return -EALREADY;
-      case Phase::kListening: return -EINVAL;
+      case Phase::kListening: return -EISCONN;  // Linux: test_1_to_1_connect TEST8
       default: return -EISCONN;
     }
     if (int rc = ensure_tcp_socket()) return rc;

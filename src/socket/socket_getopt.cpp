@@ -353,7 +353,7 @@ int Socket::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
       auto* b = reinterpret_cast<uint8_t*>(&sub);
       EventMask m = events();
       for (size_t i = 0; i < sizeof sub; ++i) b[i] = (m >> i) & 1u;
-      if (!val || !len) return -EINVAL;
+      if (!val || !len || *len == 0) return -EINVAL;  // Linux: sctp_getsockopt_events
       socklen_t n = std::min<socklen_t>(*len, sizeof sub);
       std::memcpy(val, &sub, n);
       *len = n;

@@ -137,10 +137,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
       case Phase::kEstablished:
       case Phase::kConnecting:
         break;
-      case Phase::kFresh:
-      case Phase::kListening:
-        return -ENOTCONN;
-      default:
+      default:  // Linux: no association to send on (sctp_sendmsg), EPIPE with SIGPIPE (sctp_error)
         if (!(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
         return -EPIPE;
     }
@@ -149,11 +146,11 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   }
   if (int rc = parse_send_cmsgs(msg, &p)) return rc;
   size_t len = iov_total(msg);
-  if (p.flags & SCTP_EOF) {
-    if (len == 0 && !one_to_many()) return shutdown(fd, SHUT_WR);
-  } else if (len == 0 && !(p.flags & SCTP_ABORT)) {
-    return -EINVAL;
-  }
+  // Linux (sctp_sendmsg_parse): SCTP_EOF, SCTP_ABORT and SCTP_SENDALL are
+  // one-to-many flags; SCTP_EOF carries no data; only they allow length 0.
+  if (!one_to_many() && (p.flags & (SCTP_EOF | SCTP_ABORT | SCTP_SENDALL))) return -EINVAL;
+  if ((p.flags & SCTP_EOF) && len > 0) return -EINVAL;
+  if (len == 0 && !(p.flags & (SCTP_EOF | SCTP_ABORT))) return -EINVAL;
   if (one_to_many()) return sendmsg_many(fd, msg, flags, p, len);
   if (len > limit) return -EMSGSIZE;
   if (os != 0 && p.sid >= os) return -EINVAL;

@@ -389,5 +389,52 @@ API_TEST(ErrnoOneToMany, 20) {
   close(server);
 }
 
+// Cases where sctpmap once answered otherwise than Linux (listed when this
+// file was added), each fixed to Linux's value.
+API_TEST(ErrnoLinuxDetails, 20) {
+  signal(SIGPIPE, SIG_IGN);
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  const int fresh = sctp_socket();
+  const int many = many_socket();
+  const uint16_t port = listen_any(many);
+  sockaddr_in to = loopback(port);
+  sctp_assoc_t id = 0;
+  const int client = many_socket();
+  ASSERT_EQ(sctp_connectx(client, sa(to), 1, &id), 0) << std::strerror(errno);
+  sockaddr_in odd = loopback(1);
+  odd.sin_family = 9090;
+  sockaddr unspec{};
+  unspec.sa_family = AF_UNSPEC;
+  const char byte = 'x';
+  expect_errors({
+      {"socket(AF_INET, -1, IPPROTO_SCTP)", EINVAL, "__sock_create: type out of range",
+       [] { return socket(AF_INET, -1, IPPROTO_SCTP); }},
+      {"socket(AF_INET, SOCK_DGRAM, IPPROTO_SCTP)", EPROTONOSUPPORT, "inet_create: no SOCK_DGRAM protocol 132",
+       [] { return socket(AF_INET, SOCK_DGRAM, IPPROTO_SCTP); }},
+      {"bind(family 9090)", EINVAL, "sctp_do_bind: sctp_sockaddr_af NULL",
+       [&] { return bind(fresh, sa(odd), sizeof odd); }},
+      {"connect(family 9090)", EINVAL, "test_1_to_1_connect TEST5", [&] { return connect(fresh, sa(odd), sizeof odd); }},
+      {"connect(AF_UNSPEC)", EOPNOTSUPP, "sctp_inet_connect: disconnect -> sctp_disconnect",
+       [&] { return connect(fresh, &unspec, sizeof unspec); }},
+      {"connect(listening one-to-one)", EISCONN, "test_1_to_1_connect TEST8",
+       [&] { return connect(a.listener, sa(to), sizeof to); }},
+      {"sctp_send(listening one-to-one)", EPIPE, "test_1_to_1_sendmsg TEST3",
+       [&] { return send_len(a.listener, &byte, 1, 0); }},
+      {"sctp_send(unconnected one-to-one)", EPIPE, "sctp_sendmsg: no association",
+       [&] { return send_len(fresh, &byte, 1, 0); }},
+      {"sctp_send(SCTP_EOF, len 0) on one-to-one", EINVAL, "sctp_sendmsg_parse: TCP style; test_1_to_1_sendmsg TEST8",
+       [&] { return send_len(a.client, &byte, 0, 0, SCTP_EOF); }},
+      {"sctp_send(SCTP_ABORT, len 0) on one-to-one", EINVAL, "sctp_sendmsg_parse: TCP style; TEST9",
+       [&] { return send_len(a.client, &byte, 0, 0, SCTP_ABORT); }},
+      {"sctp_send(SCTP_EOF, 1 byte) on one-to-many", EINVAL, "sctp_sendmsg_parse: SCTP_EOF with data",
+       [&] { return send_len(client, &byte, 1, 0, SCTP_EOF, id); }},
+      {"getsockopt(SCTP_EVENTS, len 0)", EINVAL, "sctp_getsockopt_events: len 0", [&] { return get_len(fresh, SCTP_EVENTS, 0); }},
+  });
+  ASSERT_EQ(send_len(a.client, &byte, 1, 0), 1) << "the association is untouched";
+  EXPECT_EQ(receive(a.server).n, 1);
+  for (int fd : {fresh, many, client}) close(fd);
+}
+
 }  // namespace
 }  // namespace sctpmap::test
