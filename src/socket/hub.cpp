@@ -57,10 +57,14 @@ void Hub::stop_listening() {
 void Hub::attach(Conn* c) {
   conns_[c->assoc_id()] = c;
   auto it = pending_.find(c->assoc_id());
-  if (it == pending_.end()) return;
-  std::deque<Pending> waiting = std::move(it->second);
-  pending_.erase(it);
-  for (const Pending& p : waiting) c->take_from_hub(p.hdr, p.data.data(), p.data.size(), reactor_.now());
+  if (it != pending_.end()) {
+    std::deque<Pending> waiting = std::move(it->second);
+    pending_.erase(it);
+    for (const Pending& p : waiting) c->take_from_hub(p.hdr, p.data.data(), p.data.size(), reactor_.now());
+  }
+  // Set up by a send just before the application closed the socket: it
+  // still delivers what it was given, then shuts down.
+  if (app_closed_) c->app_closed(reactor_.now());
 }
 
 void Hub::detach(Conn* c) {
@@ -213,6 +217,12 @@ void Hub::app_closed(Instant now) {
 
 void Hub::maybe_finish() {
   if (!app_closed_ || !conns_.empty() || deleting_) return;
+  {
+    // An association whose Conn a task is still creating will attach.
+    std::lock_guard lock(sock_->mu);
+    for (const auto& [id, a] : sock_->assocs)
+      if (a.phase == Phase::kConnecting && !find(id)) return;
+  }
   deleting_ = true;
   stop_listening();
   reactor_.cancel(pair_in_);

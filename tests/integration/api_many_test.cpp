@@ -462,5 +462,25 @@ API_TEST(BindxListensOnEveryAddress, 20) {
   close(server);
 }
 
+// A one-to-many socket that sends to a new peer and closes at once: the
+// association it set up still comes up, delivers, and shuts down gracefully.
+API_TEST(OneToManySendThenCloseDelivers, 20) {
+  const int server = many_socket();
+  ASSERT_NO_FATAL_FAILURE(subscribe_all(server));
+  const uint16_t port = listen_any(server);
+  sockaddr_in to = loopback(port);
+  for (int round = 0; round < 20; ++round) {
+    const int client = many_socket();
+    ASSERT_EQ(send_to(client, pattern(40, uint8_t(round)), &to, 1, 900 + round), 40) << std::strerror(errno);
+    close(client);
+    From f = next_data(server);
+    ASSERT_EQ(f.r.n, 40) << "round " << round;
+    EXPECT_EQ(f.r.sinfo.sinfo_ppid, uint32_t(900 + round));
+    From down = next_of(server, SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_COMP);
+    EXPECT_EQ(down.assoc, f.assoc) << "round " << round;
+  }
+  close(server);
+}
+
 }  // namespace
 }  // namespace sctpmap::test
