@@ -20,6 +20,10 @@ namespace sctpmap::socket {
 namespace {
 
 constexpr size_t kMaxIov = 1024;
+// How long a blocking send of at least kWaitForRoomMin bytes waits for room
+// before it queues in the pair.
+constexpr auto kDirectWait = std::chrono::milliseconds(10);
+constexpr size_t kWaitForRoomMin = 4096;
 
 // RFC 6458 5.3: SCTP_SNDRCV (deprecated), SCTP_SNDINFO, SCTP_PRINFO,
 // SCTP_AUTHINFO, SCTP_DSTADDRV4/V6 are valid on send; anything else is EINVAL.
@@ -173,13 +177,30 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
   if (fork_generation == socket::fork_generation()) {
     // Waiting for the engine (it holds the lock for one batch of work) costs
     // less than falling back to the pair: measured, docs/PERFORMANCE.md.
-    std::lock_guard lock(tx_mu);
-    Conn* c = direct;
-    if (one_to_many()) {
-      auto it = direct_assocs.find(p.assoc_id);
-      c = it == direct_assocs.end() ? nullptr : it->second;
+    std::unique_lock lock(tx_mu);
+    // A blocking sender of a large message whose association is up but
+    // momentarily full waits here a little for ACKs rather than queueing in
+    // the pair (two more copies of it); after kDirectWait the pair takes
+    // over, whose blocking write honours signals and SO_SNDTIMEO. Small
+    // messages do better through the pair, where the engine takes them in
+    // batches, than with a wake-up per ACK batch (measured,
+    // docs/PERFORMANCE.md).
+    const bool may_wait =
+        len >= kWaitForRoomMin && !(flags & MSG_DONTWAIT) && !(sys::fcntl(fd, F_GETFL) & O_NONBLOCK);
+    const auto until = std::chrono::steady_clock::now() + kDirectWait;
+    for (;;) {
+      Conn* c = direct;
+      if (one_to_many()) {
+        auto it = direct_assocs.find(p.assoc_id);
+        c = it == direct_assocs.end() ? nullptr : it->second;
+      }
+      if (!c) break;
+      if (c->send_direct(h, msg, len)) return static_cast<ssize_t>(len);
+      if (!may_wait || std::chrono::steady_clock::now() >= until) break;
+      tx_waiters.fetch_add(1);
+      tx_cv.wait_until(lock, until);
+      tx_waiters.fetch_sub(1);
     }
-    if (c && c->send_direct(h, msg, len)) return static_cast<ssize_t>(len);
   }
   iovec iov[kMaxIov];
   iov[0] = {&h, sizeof h};
