@@ -86,14 +86,16 @@ if ! ip netns add "$NETNS" 2>"$WORK/netns.err"; then
 fi
 NETNS_MADE=1
 in_ns() { ip netns exec "$NETNS" "$@"; }
-in_ns ip link set lo up &&
-  ip link add "${VETH}a" type veth peer name "${VETH}b" &&
-  ip link set "${VETH}a" netns "$NETNS" &&
-  ip link set "${VETH}b" netns "$NETNS" &&
-  in_ns ip addr add "$ADDR/24" dev "${VETH}b" &&
-  in_ns ip link set "${VETH}a" up &&
-  in_ns ip link set "${VETH}b" up ||
+if ! { in_ns ip link set lo up &&
+        ip link add "${VETH}a" type veth peer name "${VETH}b" &&
+        ip link set "${VETH}a" netns "$NETNS" &&
+        ip link set "${VETH}b" netns "$NETNS" &&
+        in_ns ip addr add "$ADDR/24" dev "${VETH}b" &&
+        in_ns ip link set "${VETH}a" up &&
+        in_ns ip link set "${VETH}b" up; }; then
+  ip link del "${VETH}a" 2>/dev/null  # in case it never moved into the namespace
   fail_early "could not set up $ADDR on a veth pair in namespace $NETNS"
+fi
 
 fail() {
   local f
@@ -169,8 +171,8 @@ registrar_ready() {
 pe() {
   local name=$1 service=$2 pool=$3 id=$4; shift 4
   local regs=() local_opt=() port
-  for port in "${@:-3863}"; do regs+=(-registrar=$ADDR:"$port"); done
-  case "$service" in pingpong|chargen) local_opt=(-local=$ADDR) ;; esac
+  for port in "${@:-3863}"; do regs+=("-registrar=$ADDR:$port"); done
+  case "$service" in pingpong|chargen) local_opt=("-local=$ADDR") ;; esac
   start "$name" rspserver -"$service" -poolhandle="$pool" -identifier="$id" \
     "${regs[@]}" "${local_opt[@]}" -rereginterval=1000 -asapannounce=off -logcolor=off -loglevel=3
 }
@@ -194,7 +196,7 @@ scenario_echo() {
   mkfifo "$WORK/terminal.in"
   STDIN_FROM="$WORK/terminal.in" start terminal rspterminal -poolhandle=EchoPool \
     -registrar=$ADDR:3863 -asapannounce=off -logcolor=off
-  exec 3>"$WORK/terminal.in"
+  exec 3<>"$WORK/terminal.in"  # read-write: never blocks, even if rspterminal is gone
   local lines=("hello one" "second line: 12345" "third, the last")
   local line
   for line in "${lines[@]}"; do
