@@ -219,8 +219,14 @@ int get_addrs(Socket& s, int name, void* val, socklen_t* len) {
   {
     std::lock_guard lock(s.mu);
     if (!s.one_to_many()) {
-      if (name == SCTP_GET_PEER_ADDRS && s.phase != Phase::kEstablished && s.phase != Phase::kShutdown) return -EINVAL;
-      addrs.push_back(name == SCTP_GET_PEER_ADDRS ? s.peer : s.local);
+      const bool up = s.phase == Phase::kEstablished || s.phase == Phase::kShutdown;
+      if (name == SCTP_GET_PEER_ADDRS && !up) return -EINVAL;
+      if (name == SCTP_GET_LOCAL_ADDRS && !up && is_wildcard(s.local)) {
+        addrs = host_addrs(s.domain, s.opts.v4mapped, s.local);  // the endpoint's, as for one-to-many
+      } else {
+        addrs.push_back(name == SCTP_GET_PEER_ADDRS ? s.peer : s.local);
+        if (name == SCTP_GET_LOCAL_ADDRS && !up) addrs.insert(addrs.end(), s.extra_local.begin(), s.extra_local.end());
+      }
     } else if (ga.assoc_id == 0 && name == SCTP_GET_LOCAL_ADDRS) {
       if (is_wildcard(s.local)) {
         addrs = host_addrs(s.domain, s.opts.v4mapped, s.local);

@@ -166,15 +166,14 @@ registrar_ready() {
 }
 
 # pe NAME SERVICE POOL ID [REGISTRAR_PORT...]: an rspserver pool element with
-# identifier ID. TCP-like services (pingpong, chargen) get -local=$ADDR: see
-# docs/RSERPOOL.md (sctp_getladdrs on a wildcard-bound one-to-one socket).
+# identifier ID, bound to the wildcard address (it registers the host's
+# addresses, which sctp_getladdrs lists as Linux does).
 pe() {
   local name=$1 service=$2 pool=$3 id=$4; shift 4
-  local regs=() local_opt=() port
+  local regs=() port
   for port in "${@:-3863}"; do regs+=("-registrar=$ADDR:$port"); done
-  case "$service" in pingpong|chargen) local_opt=("-local=$ADDR") ;; esac
   start "$name" rspserver -"$service" -poolhandle="$pool" -identifier="$id" \
-    "${regs[@]}" "${local_opt[@]}" -rereginterval=1000 -asapannounce=off -logcolor=off -loglevel=3
+    "${regs[@]}" -rereginterval=1000 -asapannounce=off -logcolor=off -loglevel=3
 }
 
 pingpong_client() {
