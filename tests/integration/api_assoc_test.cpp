@@ -482,5 +482,32 @@ API_TEST(PeerAddrInfoAndPrimary, 20) {
   EXPECT_EQ(errno, EINVAL);
 }
 
+// A wildcard-bound endpoint's local addresses are the host's, with the bound
+// port (Linux, sctp_copy_laddrs), on one-to-one sockets too: RSPLIB's
+// TCP-like pool elements register them and refuse a wildcard.
+API_TEST(WildcardLocalAddressesAreTheHosts, 20) {
+  const int fd = sctp_socket();
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_addr.s_addr = htonl(INADDR_ANY);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+  socklen_t len = sizeof any;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&any), &len), 0);
+  sockaddr* addrs = nullptr;
+  const int n = sctp_getladdrs(fd, 0, &addrs);
+  ASSERT_GE(n, 1) << std::strerror(errno);
+  bool loopback_seen = false;
+  for (int i = 0; i < n; ++i) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(addrs) + i;
+    ASSERT_EQ(a->sin_family, AF_INET);
+    EXPECT_NE(a->sin_addr.s_addr, htonl(INADDR_ANY)) << "address " << i << " is the wildcard";
+    EXPECT_EQ(a->sin_port, any.sin_port) << "address " << i;
+    loopback_seen |= a->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+  }
+  EXPECT_TRUE(loopback_seen);
+  sctp_freeladdrs(addrs);
+  close(fd);
+}
+
 }  // namespace
 }  // namespace sctpmap::test
