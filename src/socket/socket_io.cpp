@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <chrono>
+#include <optional>
 #include <csignal>
 #include <cerrno>
 #include <cstring>
@@ -185,9 +186,7 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
     // messages do better through the pair, where the engine takes them in
     // batches, than with a wake-up per ACK batch (measured,
     // docs/PERFORMANCE.md).
-    const bool may_wait =
-        len >= kWaitForRoomMin && !(flags & MSG_DONTWAIT) && !(sys::fcntl(fd, F_GETFL) & O_NONBLOCK);
-    const auto until = std::chrono::steady_clock::now() + kDirectWait;
+    std::optional<std::chrono::steady_clock::time_point> until;  // read the clock only to wait
     for (;;) {
       Conn* c = direct;
       if (one_to_many()) {
@@ -196,9 +195,12 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
       }
       if (!c) break;
       if (c->send_direct(h, msg, len)) return static_cast<ssize_t>(len);
-      if (!may_wait || std::chrono::steady_clock::now() >= until) break;
+      if (len < kWaitForRoomMin || (flags & MSG_DONTWAIT) || (sys::fcntl(fd, F_GETFL) & O_NONBLOCK)) break;
+      const auto now = std::chrono::steady_clock::now();
+      if (!until) until = now + kDirectWait;
+      if (now >= *until) break;
       tx_waiters.fetch_add(1);
-      tx_cv.wait_until(lock, until);
+      tx_cv.wait_until(lock, *until);
       tx_waiters.fetch_sub(1);
     }
   }
