@@ -183,7 +183,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   ssize_t take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   ssize_t recv_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   bool next_piece_ready(int fd, int32_t id, bool wait);
-  ssize_t finish_recv(msghdr* msg, const ToApp& hdr, size_t len, bool last, int flags);
+  ssize_t finish_recv(int fd, msghdr* msg, const ToApp& hdr, size_t len, bool last, int flags);
+  bool peek_next(int fd, ToApp* next);
   int wait_connected(int fd);
 
   std::atomic<EventMask> events_{0};

@@ -298,7 +298,7 @@ ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
     total += static_cast<size_t>(k);
     h.more = piece.more;
   }
-  return finish_recv(msg, h, total, whole && !h.more, flags);
+  return finish_recv(fd, msg, h, total, whole && !h.more, flags);
 }
 
 // The next entry (in rx_bundle_, else at the front of the pair, waited for
@@ -394,20 +394,46 @@ ssize_t Socket::recv_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* who
   return static_cast<ssize_t>(len);
 }
 
-ssize_t Socket::finish_recv(msghdr* msg, const ToApp& h, size_t len, bool last, int flags) {
+// SCTP_NXTINFO: what the next recvmsg would return, if it is already here
+// (Linux: sctp_ulpevent_read_nxtinfo peeks the receive queue). Caller holds rx_mu_.
+bool Socket::peek_next(int fd, ToApp* next) {
+  if (rx_pos_ < rx_bundle_.size()) {
+    if (rx_bundle_.size() - rx_pos_ < sizeof *next) return false;
+    std::memcpy(next, rx_bundle_.data() + rx_pos_, sizeof *next);
+    return true;
+  }
+  return sys::recv(fd, next, sizeof *next, MSG_PEEK | MSG_DONTWAIT) == static_cast<ssize_t>(sizeof *next);
+}
+
+ssize_t Socket::finish_recv(int fd, msghdr* msg, const ToApp& h, size_t len, bool last, int flags) {
   const bool notification = h.kind == ToAppKind::kNotification;
   msg->msg_flags = notification ? MSG_NOTIFICATION : 0;
   size_t used = 0;
+  bool want_rcvinfo, want_nxtinfo;
+  uint32_t context;  // SCTP_CONTEXT: the receiver's own tag for the association
+  {
+    std::lock_guard lock(mu);
+    want_rcvinfo = opts.recv_rcvinfo;
+    want_nxtinfo = opts.recv_nxtinfo;
+    context = opts.context;
+  }
+  // Linux's order (sctp_recvmsg): NXTINFO, RCVINFO, then SNDRCV; libsctp's
+  // sctp_recvv sizes its buffer for the first two only.
+  ToApp next;
+  if (want_nxtinfo && last && !(flags & MSG_PEEK) && peek_next(fd, &next) &&
+      (next.kind == ToAppKind::kData || next.kind == ToAppKind::kNotification)) {
+    sctp_nxtinfo n{};
+    n.nxt_sid = next.sid;
+    // As Linux (__sctp_ulpevent_read_nxtinfo): the message's flags, plus
+    // SCTP_NOTIFICATION; the length of what is queued of it.
+    n.nxt_flags = static_cast<uint16_t>((next.flags & SCTP_UNORDERED) |
+                                        (next.kind == ToAppKind::kNotification ? SCTP_NOTIFICATION : 0));
+    n.nxt_ppid = next.ppid;
+    n.nxt_length = next.len;
+    n.nxt_assoc_id = next.assoc_id;
+    put_cmsg(msg, &used, SCTP_NXTINFO, &n, sizeof n);
+  }
   if (!notification) {
-    // Linux's order (sctp_recvmsg): NXTINFO, RCVINFO, then SNDRCV; libsctp's
-    // sctp_recvv sizes its buffer for the first two only.
-    bool want_rcvinfo;
-    uint32_t context;  // SCTP_CONTEXT: the receiver's own tag for the association
-    {
-      std::lock_guard lock(mu);
-      want_rcvinfo = opts.recv_rcvinfo;
-      context = opts.context;
-    }
     if (want_rcvinfo) {
       sctp_rcvinfo r{};
       r.rcv_sid = h.sid;

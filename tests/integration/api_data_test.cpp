@@ -3,6 +3,7 @@
 // size limit, non-blocking connect, readiness through poll/select/epoll,
 // MSG_PEEK, and partial reads (Linux SCTP returns the first part of a message
 // without MSG_EOR when the buffer is too small and the rest on the next call).
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -388,6 +389,55 @@ API_TEST(BackpressureSwitchKeepsOrderAndPollout, 30) {
   }
   ASSERT_NO_FATAL_FAILURE(read_some(sent));
   EXPECT_FALSE(readable_within(a.server, 100));
+}
+
+// SCTP_RECVNXTINFO: each recvmsg also tells what the next one would return,
+// when it is already queued (SCTP_NXTINFO, first of the cmsgs as Linux
+// writes them), and nothing when it is not.
+API_TEST(NxtinfoTellsWhatComesNext, 20) {
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a));
+  const int on = 1;
+  ASSERT_EQ(setsockopt(a.server, SOL_SCTP, SCTP_RECVNXTINFO, &on, sizeof on), 0);
+  ASSERT_EQ(setsockopt(a.server, SOL_SCTP, SCTP_RECVRCVINFO, &on, sizeof on), 0);
+  ASSERT_EQ(send_message(a.client, pattern(10), 0, htonl(1)), 10);
+  ASSERT_EQ(send_message(a.client, pattern(20), 1, htonl(2)), 20);
+  ASSERT_EQ(send_message(a.client, pattern(30), 2, htonl(3), SCTP_UNORDERED), 30);
+  usleep(200 * 1000);  // all three queued
+  struct Want {
+    bool next;
+    uint16_t sid;
+    uint32_t ppid, len;
+    uint16_t flags;
+  };
+  const Want wants[] = {{true, 1, htonl(2), 20, 0}, {true, 2, htonl(3), 30, SCTP_UNORDERED}, {false, 0, 0, 0, 0}};
+  for (const Want& w : wants) {
+    ASSERT_TRUE(readable_within(a.server, 3000));
+    std::vector<uint8_t> buf(1000);
+    iovec iov{buf.data(), buf.size()};
+    alignas(cmsghdr) char control[512];
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    ASSERT_GT(recvmsg(a.server, &m, 0), 0) << std::strerror(errno);
+    cmsghdr* first = CMSG_FIRSTHDR(&m);
+    ASSERT_NE(first, nullptr);
+    bool seen = false;
+    for (cmsghdr* c = first; c; c = CMSG_NXTHDR(&m, c)) {
+      if (c->cmsg_level != IPPROTO_SCTP || c->cmsg_type != SCTP_NXTINFO) continue;
+      seen = true;
+      EXPECT_EQ(c, first) << "NXTINFO comes first";
+      sctp_nxtinfo n;
+      std::memcpy(&n, CMSG_DATA(c), sizeof n);
+      EXPECT_EQ(n.nxt_sid, w.sid);
+      EXPECT_EQ(n.nxt_ppid, w.ppid);
+      EXPECT_EQ(n.nxt_length, w.len);
+      EXPECT_EQ(n.nxt_flags & SCTP_UNORDERED, w.flags);
+    }
+    EXPECT_EQ(seen, w.next) << "NXTINFO only when a next message is queued";
+  }
 }
 
 }  // namespace
