@@ -444,7 +444,7 @@ void Conn::read_pair(Instant now) {
         if (held_.empty()) assoc_.shutdown(now);
         break;
       }
-      if (!take_app_message(b.hdr[i], b.slot(i), b.mm[i].msg_len - sizeof(ToEngine), now)) return;
+      take_app_message(b.hdr[i], b.slot(i), b.mm[i].msg_len - sizeof(ToEngine), now);
     }
     if (n < static_cast<int>(PairBatch::kSize) || pair_eof_) break;
   }
@@ -464,25 +464,18 @@ assoc::Message Conn::app_message(const ToEngine& h, const uint8_t* data, size_t 
   return msg;
 }
 
-// One message from the application. False when it aborted the association.
-bool Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now) {
-  if (h.kind == ToEngineKind::kFiller) return true;
-  if (h.flags & SCTP_ABORT) {
-    abort_local();
-    return false;
-  }
-  if (h.flags & SCTP_EOF) {
-    assoc_.shutdown(now);
-    return true;
-  }
+// One message from the application (one-to-one).
+void Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now) {
+  // SCTP_EOF and SCTP_ABORT never come this way: a one-to-one sendmsg refuses
+  // them (EINVAL, as Linux); a one-to-many socket's go through take_from_hub.
+  if (h.kind == ToEngineKind::kFiller) return;
   assoc::Message msg = app_message(h, data, len);
   if (!held_.empty() || !assoc_.can_send(len)) {
     held_bytes_ += msg.payload.size();
     held_.push_back(std::move(msg));  // keeps order behind what is already held
-    return true;
+    return;
   }
   submit(std::move(msg), now);
-  return true;
 }
 
 // The application's sendmsg() already succeeded for `msg`. If the association

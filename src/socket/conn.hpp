@@ -99,7 +99,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void read_tcp(Instant now);
   void read_pair(Instant now);
   bool send_held(Instant now);
-  bool take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
+  void take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
   static assoc::Message app_message(const ToEngine& h, const uint8_t* data, size_t len);
   void submit(assoc::Message msg, Instant now);
   void report_unsent(assoc::Message& m);

@@ -495,11 +495,6 @@ void Socket::set_established(uint16_t os, uint16_t is, const sockaddr_storage& l
   if (phase == Phase::kConnecting) phase = Phase::kEstablished;
 }
 
-void Socket::set_failed(int error, Phase ph) {
-  std::lock_guard lock(mu);
-  pending_error = error;
-  phase = ph;
-}
 
 Conn* Socket::conn_for(int32_t id) const {
   if (!one_to_many()) return conn;
@@ -507,12 +502,14 @@ Conn* Socket::conn_for(int32_t id) const {
 }
 
 void Socket::note_taken(int32_t id) {
-  std::shared_ptr<AckDoorbell> db = doorbell;
+  AckDoorbell* db = doorbell.get();  // per message: no reference count to touch
+  std::shared_ptr<AckDoorbell> keep;  // one-to-many: the association may end meanwhile
   if (one_to_many()) {
     std::lock_guard lock(mu);
     auto it = assocs.find(id);
     if (it == assocs.end()) return;
-    db = it->second.doorbell;
+    keep = it->second.doorbell;
+    db = keep.get();
   }
   db->taken.fetch_add(1);
   if (db->scheduled.exchange(true)) return;

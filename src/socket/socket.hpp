@@ -98,7 +98,6 @@ class Socket : public std::enable_shared_from_this<Socket> {
 
   // --- engine side (reactor thread) ---
   void set_established(uint16_t os, uint16_t is, const sockaddr_storage& local, const sockaddr_storage& peer);
-  void set_failed(int error, Phase phase);
   // One-to-many: an association's state changed (wakes connect()).
   void update_assoc(int32_t id, Phase phase, int error);
   EventMask events() const { return events_.load(std::memory_order_relaxed); }
