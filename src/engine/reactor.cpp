@@ -3,7 +3,9 @@
 
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -82,6 +84,7 @@ static void init_ring(io_uring* ring) {
 
 Reactor::Reactor() {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  lazy_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   std::mutex started_mu;
   std::condition_variable started_cv;
   bool started = false;
@@ -91,6 +94,7 @@ Reactor::Reactor() {
       init_ring(&ring_);
       thread_id_ = std::this_thread::get_id();
       watch(wake_fd_, POLLIN, &g_wake_handler, true);  // lives as long as the reactor
+      watch(lazy_fd_, POLLIN, &g_wake_handler, true);  // reading a timerfd clears it as an eventfd's read does
       started = true;
     }
     started_cv.notify_one();
@@ -123,6 +127,22 @@ void Reactor::post(Task task) {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t r = sys::write(wake_fd_, &one, sizeof one);
   }
+}
+
+void Reactor::post_by(Task task, Instant by) {
+  std::lock_guard lock(tasks_mu_);
+  tasks_.push_back(std::move(task));
+  // As post(): a busy reactor runs it on its next turn. A timer left from an
+  // earlier arm only costs one spurious wake-up. Armed under the lock, so
+  // that of two racing posts the earlier deadline is the one that stays.
+  if (wake_pending_ || on_reactor_thread() || !sleeping_.load() || (lazy_armed_ && lazy_by_ <= by)) return;
+  lazy_armed_ = true;
+  lazy_by_ = by;
+  // now() is CLOCK_MONOTONIC (steady_clock), as the timerfd.
+  itimerspec t{};
+  t.it_value.tv_sec = static_cast<time_t>(by.ns / 1'000'000'000);
+  t.it_value.tv_nsec = std::max(1L, static_cast<long>(by.ns % 1'000'000'000));  // zero would disarm
+  ::timerfd_settime(lazy_fd_, TFD_TIMER_ABSTIME, &t, nullptr);
 }
 
 void Reactor::call(const Task& fn) {
@@ -223,6 +243,7 @@ void Reactor::run_tasks() {
     std::lock_guard lock(tasks_mu_);
     batch.swap(tasks_);
     wake_pending_ = false;
+    lazy_armed_ = false;
   }
   for (auto& t : batch) t();
 }
@@ -315,6 +336,7 @@ void Reactor::at_fork_child() {
   if (!r) return;
   sys::close(r->ring_.ring_fd);
   sys::close(r->wake_fd_);
+  sys::close(r->lazy_fd_);
   new (&g_instance_mu) std::mutex();
   g_reactor.store(nullptr, std::memory_order_relaxed);
 }

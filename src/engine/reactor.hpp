@@ -54,6 +54,12 @@ class Reactor {
   static bool running();
 
   void post(Task task);
+  // Like post(), but a sleeping reactor is woken for it only at `by` (a
+  // timerfd instead of the eventfd): work that may wait a little, such as
+  // ACKs or the tail of a batch of small messages, then costs no wake-up of
+  // its own whenever the reactor wakes for something else first, and a burst
+  // of such posts costs at most one.
+  void post_by(Task task, Instant by);
   // Runs `fn` on the reactor thread and waits for it. Not from the reactor thread.
   void call(const Task& fn);
   bool on_reactor_thread() const { return std::this_thread::get_id() == thread_id_; }
@@ -86,12 +92,15 @@ class Reactor {
 
   io_uring ring_{};
   int wake_fd_ = -1;
+  int lazy_fd_ = -1;  // timerfd of post_within
   std::thread thread_;
   std::thread::id thread_id_;
 
   std::mutex tasks_mu_;
   std::vector<Task> tasks_;
   bool wake_pending_ = false;
+  bool lazy_armed_ = false;  // lazy_fd_ runs (until lazy_by_) for tasks_ not yet drained
+  Instant lazy_by_{};
   std::atomic<bool> sleeping_{false};  // between the last task check and the wait's return
 
   std::multimap<Instant, std::pair<uint64_t, TimerHandler*>> timers_;

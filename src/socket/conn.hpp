@@ -112,6 +112,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool pair_waiting() const { return !held_.empty() || sock_->pair_data_queued.load() != 0; }
   void ack_taken(uint32_t taken, Instant now);
   void post_flush();
+  void post_flush_by(Instant by);
+  engine::Reactor::Task flush_task();
+  void write_now();
   void handle_events(Instant now);
   void on_comm_up(const assoc::CommUp& up);
   // The socket-side state of this association (the socket for one-to-one,
@@ -188,6 +191,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   std::deque<std::vector<uint8_t>> backlog_;  // whole pair messages for the app, in order
   uint32_t acked_ = 0;
   bool flush_posted_ = false;  // an application thread asked the engine to write tx
+  bool flush_immediate_ = false;  // ... on its next turn, not by a deadline (post_flush_by)
   Instant last_app_send_{};    // of the last direct send
 };
 

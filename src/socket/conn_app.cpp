@@ -17,6 +17,10 @@ constexpr Duration kStreamingGap = std::chrono::microseconds(20);
 // Messages this large are written at once even in a stream: one send per
 // message is already efficient, and batching would only add a hop.
 constexpr size_t kDirectWriteMin = 4096;
+// A batch is written by the sending thread once it is this large, and by the
+// engine at the latest this long after its first message.
+constexpr size_t kBatchBytes = 16 * 1024;
+constexpr Duration kBatchDelay = std::chrono::microseconds(50);
 
 }  // namespace
 
@@ -33,8 +37,10 @@ void Conn::on_app_took() {
 void Conn::ack_taken(uint32_t taken, Instant now) {
   uint32_t delta = taken - acked_;
   acked_ = taken;
+  doorbell_->acked.store(taken);
   if (delta != 0) assoc_.delivered(delta, now);
 }
+
 
 // Skips the application -> pair -> engine hop and the engine's wake-up: the
 // message is encoded and written to TCP on the calling thread. Only when
@@ -63,35 +69,65 @@ bool Conn::send_direct(const ToEngine& h, const msghdr* msg, size_t len) {
   ack_taken(doorbell_->taken.load(), now);
   submit(std::move(m), now);
   // Nagle's idea in user space: a message that follows the previous one
-  // closely joins a batch the engine writes in one send, instead of costing
-  // a TCP segment of its own; an isolated message (request/response) or a
-  // large one is written at once, so latency gains a hop rather than a wake.
+  // closely joins a batch, written in one send by this thread once it holds
+  // kBatchBytes or by the engine kBatchDelay after it began, instead of
+  // costing a TCP segment of its own; an isolated message (request/response)
+  // or a large one is written at once, so latency gains a hop, not a wake.
   const bool streaming = now - last_app_send_ < kStreamingGap;
   last_app_send_ = now;
-  if (flush_posted_ || (streaming && len < kDirectWriteMin)) {
-    post_flush();
+  if (streaming && len < kDirectWriteMin && assoc_.pending_tx().size() < kBatchBytes) {
+    post_flush_by(now + kBatchDelay);
     return true;
   }
+  write_now();
+  return true;
+}
+
+// Application thread, holding tx_mu: what is queued for TCP goes now, unless
+// the engine waits for POLLOUT or is about to write it; what TCP does not
+// take is the engine's.
+void Conn::write_now() {
+  if (tcp_out_ || (flush_posted_ && flush_immediate_)) return;
   wire::Bytes tx = assoc_.pending_tx();
+  if (tx.empty()) return;
   ssize_t n = sys::send(tcp_, tx.data(), tx.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   if (n > 0) assoc_.consume_tx(static_cast<size_t>(n));
   if (n != static_cast<ssize_t>(tx.size())) post_flush();  // TCP full or failed: the engine takes over
-  return true;
 }
 
 // Application thread, holding tx_mu: the engine writes what is queued (and
 // arms POLLOUT or reports a failure) on its next turn.
 void Conn::post_flush() {
+  if (flush_posted_ && flush_immediate_) return;
+  flush_immediate_ = true;
+  if (flush_posted_) {  // a lazy flush is on its way; this one must not wait for it
+    reactor_.post([] {});
+    return;
+  }
+  flush_posted_ = true;
+  reactor_.post(flush_task());
+}
+
+// The same, by `by` at the latest (Reactor::post_by): the tail of a batch of
+// small messages.
+void Conn::post_flush_by(Instant by) {
   if (flush_posted_) return;
   flush_posted_ = true;
-  reactor_.post([s = sock_, id = assoc_id_] {
+  flush_immediate_ = false;
+  reactor_.post_by(flush_task(), by);
+}
+
+engine::Reactor::Task Conn::flush_task() {
+  return [s = sock_, id = assoc_id_] {
     std::lock_guard lock(s->tx_mu);
     if (Conn* c = s->conn_for(id)) {
       c->flush_posted_ = false;
+      c->flush_immediate_ = false;
       c->pump(c->reactor_.now());
     }
-  });
+  };
 }
+
 void Conn::pull_app(Instant now) {
   if (!hub_) {
     read_pair(now);

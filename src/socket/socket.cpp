@@ -501,7 +501,17 @@ Conn* Socket::conn_for(int32_t id) const {
   return hub ? hub->find(id) : nullptr;
 }
 
-void Socket::note_taken(int32_t id) {
+namespace {
+
+// How long the ACKs for what the application took may wait for company:
+// more messages, or a reply of the application they can ride on.
+constexpr Duration kAckDelay = std::chrono::milliseconds(1);
+// Taken bytes that are ACKed at once: the peer's send buffer waits for them.
+constexpr size_t kAckBytes = 32 * 1024;
+
+}  // namespace
+
+void Socket::note_taken(int32_t id, size_t len) {
   AckDoorbell* db = doorbell.get();  // per message: no reference count to touch
   std::shared_ptr<AckDoorbell> keep;  // one-to-many: the association may end meanwhile
   if (one_to_many()) {
@@ -512,13 +522,34 @@ void Socket::note_taken(int32_t id) {
     db = keep.get();
   }
   db->taken.fetch_add(1);
-  if (db->scheduled.exchange(true)) return;
+  const bool urgent = one_to_many() || ack_due(*db, len);
+  if (db->scheduled.exchange(true) && !urgent) return;  // an urgent one overtakes a lazy one
   if (fork_generation != socket::fork_generation()) return;
   auto self = shared_from_this();
-  engine::Reactor::instance().post([self, id] {
+  auto ack = [self, id] {
     std::lock_guard lock(self->tx_mu);
     if (Conn* c = self->conn_for(id)) c->on_app_took();
-  });
+  };
+  engine::Reactor& r = engine::Reactor::instance();
+  if (urgent) {
+    r.post(std::move(ack));
+  } else {
+    r.post_by(std::move(ack), r.now() + kAckDelay);
+  }
+}
+
+// One-to-one, caller holds rx_mu_. The ACKs for what the application took
+// are due at once when enough bytes were taken since the last ACK for the
+// peer's send buffer to care; otherwise they wait (kAckDelay) for company:
+// more messages, the engine's next turn, or a reply to ride on, instead of
+// costing a TCP segment and a wake-up of both engines each.
+bool Socket::ack_due(const AckDoorbell& db, size_t len) {
+  const uint32_t unacked = db.taken.load() - db.acked.load();
+  if (unacked <= 1) ack_run_bytes_ = 0;  // the rest was ACKed, perhaps riding on a reply
+  ack_run_bytes_ += len;
+  if (ack_run_bytes_ < kAckBytes) return false;
+  ack_run_bytes_ = 0;
+  return true;
 }
 
 }  // namespace sctpmap::socket

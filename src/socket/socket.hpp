@@ -35,6 +35,7 @@ enum class Phase : uint8_t { kFresh, kListening, kConnecting, kEstablished, kShu
 // count; the engine reads. Lock-free.
 struct AckDoorbell {
   std::atomic<uint32_t> taken{0};
+  std::atomic<uint32_t> acked{0};  // of those, ACKed (written by the Conn, under tx_mu)
   std::atomic<bool> scheduled{false};  // a task to ACK is posted to the engine
 };
 
@@ -161,7 +162,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
  private:
   // `id`/`db`: a peeled-off association keeps its id and ACK count.
   Socket(int domain, int type, int engine_fd, int32_t id = 0, std::shared_ptr<AckDoorbell> db = nullptr);
-  void note_taken(int32_t id);
+  void note_taken(int32_t id, size_t len);
+  bool ack_due(const AckDoorbell& db, size_t len);
   // One-to-many halves of the calls above (socket_many.cpp).
   int listen_many(int backlog);
   int connect_many(int fd, const sockaddr* addr, socklen_t len);
@@ -197,6 +199,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::vector<uint8_t> rx_bundle_;
   size_t rx_pos_ = 0;
   size_t partial_off_ = 0;
+  size_t ack_run_bytes_ = 0;  // taken since the last ACK (one-to-one; under rx_mu_)
 
   friend int set_events_option(Socket&, int, const void*, socklen_t);
 };

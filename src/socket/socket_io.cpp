@@ -21,10 +21,8 @@ namespace sctpmap::socket {
 namespace {
 
 constexpr size_t kMaxIov = 1024;
-// How long a blocking send of at least kWaitForRoomMin bytes waits for room
-// before it queues in the pair.
+// How long a blocking send waits for room before it queues in the pair.
 constexpr auto kDirectWait = std::chrono::milliseconds(10);
-constexpr size_t kWaitForRoomMin = 4096;
 
 // RFC 6458 5.3: SCTP_SNDRCV (deprecated), SCTP_SNDINFO, SCTP_PRINFO,
 // SCTP_AUTHINFO, SCTP_DSTADDRV4/V6 are valid on send; anything else is EINVAL.
@@ -179,13 +177,12 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
     // Waiting for the engine (it holds the lock for one batch of work) costs
     // less than falling back to the pair: measured, docs/PERFORMANCE.md.
     std::unique_lock lock(tx_mu);
-    // A blocking sender of a large message whose association is up but
-    // momentarily full waits here a little for ACKs rather than queueing in
-    // the pair (two more copies of it); after kDirectWait the pair takes
-    // over, whose blocking write honours signals and SO_SNDTIMEO. Small
-    // messages do better through the pair, where the engine takes them in
-    // batches, than with a wake-up per ACK batch (measured,
-    // docs/PERFORMANCE.md).
+    // A blocking sender whose association is up but momentarily full waits
+    // here a little for ACKs rather than queueing in the pair (two more
+    // copies, and the engine's work per message); after kDirectWait the pair
+    // takes over, whose blocking write honours signals and SO_SNDTIMEO. Now
+    // that ACKs come in batches (Socket::note_taken) this pays for small
+    // messages too (measured, docs/PERFORMANCE.md).
     std::optional<std::chrono::steady_clock::time_point> until;  // read the clock only to wait
     for (;;) {
       Conn* c = direct;
@@ -195,7 +192,7 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
       }
       if (!c) break;
       if (c->send_direct(h, msg, len)) return static_cast<ssize_t>(len);
-      if (len < kWaitForRoomMin || (flags & MSG_DONTWAIT) || (sys::fcntl(fd, F_GETFL) & O_NONBLOCK)) break;
+      if ((flags & MSG_DONTWAIT) || (sys::fcntl(fd, F_GETFL) & O_NONBLOCK)) break;
       const auto now = std::chrono::steady_clock::now();
       if (!until) until = now + kDirectWait;
       if (now >= *until) break;
@@ -473,7 +470,7 @@ ssize_t Socket::finish_recv(int fd, msghdr* msg, const ToApp& h, size_t len, boo
   }
   if (last) {
     msg->msg_flags |= MSG_EOR;
-    if (!notification && !(flags & MSG_PEEK)) note_taken(h.assoc_id);
+    if (!notification && !(flags & MSG_PEEK)) note_taken(h.assoc_id, h.len);
   }
   return static_cast<ssize_t>(len);
 }
