@@ -137,7 +137,13 @@ void Conn::on_tcp_out(uint32_t) {
   if (!finished_ && pair_waiting()) pull_app(now);
 }
 
-void Conn::on_tcp_in(uint32_t) { read_tcp(reactor_.now()); }
+void Conn::on_tcp_in(uint32_t) {
+  if (app_waiting_) {
+    engine_skipped_ = true;
+    return;
+  }
+  read_tcp(reactor_.now());
+}
 
 void Conn::on_pair_in(uint32_t) { read_pair(reactor_.now()); }
 
@@ -173,7 +179,8 @@ struct DeliveryBatch {
 };
 
 static DeliveryBatch& delivery_batch() {
-  static auto* b = new DeliveryBatch();  // reactor thread only
+  // The reactor's, or an application thread's in Conn::read_tcp_from_app.
+  thread_local auto* b = new DeliveryBatch();
   return *b;
 }
 
@@ -287,7 +294,7 @@ void Conn::flush_deliveries() {
 // Reactor-thread buffers shared by every Conn: an idle association then holds
 // no receive or scratch memory of its own (the idle-RSS figure).
 std::vector<uint8_t>& Conn::shared_rx() {
-  static auto* b = new std::vector<uint8_t>(kRxCapacity);
+  thread_local auto* b = new std::vector<uint8_t>(kRxCapacity);  // as delivery_batch()
   return *b;
 }
 
@@ -307,6 +314,10 @@ size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
     const bool batch_full = delivery_batch().full;
     flush_deliveries();
     if (events_first_) {  // the association stopped at a DATA chunk behind an event
+      if (on_app_thread_) {  // the rest waits in rx_ for the engine
+        engine_owed_ = true;
+        break;
+      }
       events_first_ = false;
       handle_events(now);
       if (finished_) break;
@@ -366,6 +377,51 @@ void Conn::read_tcp(Instant now) {
       pump(now);
     }
   }
+}
+
+// A message then costs one wake-up, this thread's, instead of two in a row
+// (the engine's, then the application's). Only in the plain established
+// state, one read, no watch, timer or event touched: what needs the reactor
+// is left to the engine, which is asked to go on from rx_. The engine's own
+// watch may fire for the same bytes; whoever holds tx_mu first reads them.
+Conn::AppRead Conn::read_tcp_from_app() {
+  if (finished_ || !up_ || tcp_eof_ || inbound_paused_ || !backlog_.empty() || !rx_.empty() || events_first_ ||
+      assoc_.event_pending() || assoc_.state() != assoc::State::kEstablished) {
+    return AppRead::kEngine;
+  }
+  std::vector<uint8_t>& buf = shared_rx();
+  ssize_t n = sys::recv(tcp_, buf.data(), buf.size(), MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return AppRead::kEmpty;
+  Instant now = reactor_.now();
+  size_t used = 0;
+  if (n > 0) {
+    on_app_thread_ = true;
+    used = feed(buf.data(), static_cast<size_t>(n), now);
+    on_app_thread_ = false;
+    if (used < static_cast<size_t>(n)) rx_.assign(buf.data() + used, buf.data() + n);
+    if (static_cast<size_t>(n) == buf.size()) engine_owed_ = true;  // more may wait, and no poll fires for it
+    write_now();  // ACKs and HEARTBEAT-ACKs
+    if (sock_->tx_waiters.load(std::memory_order_relaxed)) sock_->tx_cv.notify_all();  // ACKs made room
+  }
+  // End of file and errors are the engine's to report.
+  if (n <= 0 || engine_owed_ || !rx_.empty() || assoc_.event_pending() || assoc_.state() != assoc::State::kEstablished) {
+    engine_owed_ = false;
+    post_read();
+  }
+  return n > 0 ? AppRead::kRead : AppRead::kEngine;
+}
+
+void Conn::app_wait_done(bool reading) {
+  app_waiting_ = false;
+  if (engine_skipped_ && !reading) post_read();
+  engine_skipped_ = false;
+}
+
+void Conn::post_read() {
+  reactor_.post([s = sock_, id = assoc_id_] {
+    std::lock_guard lock(s->tx_mu);
+    if (Conn* c = s->conn_for(id)) c->read_tcp(c->reactor_.now());
+  });
 }
 
 // Messages the application sent, read in batches of up to kPairBatch with one
@@ -546,10 +602,18 @@ void Conn::continue_later(void (Conn::*fn)(Instant)) {
 }
 
 void Conn::arm_pair_out() {
+  if (on_app_thread_) {
+    engine_owed_ = true;
+    return;
+  }
   if (!pair_out_) pair_out_ = reactor_.watch(pair_, POLLOUT, &pair_out_port_, false);
 }
 
 void Conn::arm_tcp_out() {
+  if (on_app_thread_) {
+    engine_owed_ = true;
+    return;
+  }
   if (!tcp_out_) tcp_out_ = reactor_.watch(tcp_, POLLOUT, &tcp_out_port_, false);
 }
 

@@ -62,6 +62,20 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   // the pair instead, and the engine takes it from there.
   bool send_direct(const ToEngine& h, const msghdr* msg, size_t len);
 
+  // Application thread, holding sock->tx_mu, about to block for a message
+  // (Socket::wait_readable): reads TCP itself. kRead: something was read
+  // (look at the pair again); kEmpty: TCP has nothing, and the caller may
+  // wait on tcp_fd() as well as on the pair; kEngine: the engine's work.
+  enum class AppRead : uint8_t { kRead, kEmpty, kEngine };
+  AppRead read_tcp_from_app();
+  int tcp_fd() const { return tcp_; }
+  // Around the caller's wait on tcp_fd() after kEmpty: meanwhile the engine
+  // leaves the TCP socket to it, so that one thread wakes, not two. Done:
+  // `reading` says whether the caller reads again; if not, the engine reads
+  // what it left.
+  void app_waits() { app_waiting_ = true; }
+  void app_wait_done(bool reading);
+
   static void for_each(void (*fn)(Conn&));
   static bool all(bool (*pred)(const Conn&));
 
@@ -97,6 +111,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void on_connected();
   void start_association(Instant now);
   void read_tcp(Instant now);
+  void post_read();  // from any thread holding tx_mu: the engine reads TCP on its next turn
   void read_pair(Instant now);
   bool send_held(Instant now);
   void take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
@@ -191,6 +206,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   std::deque<std::vector<uint8_t>> backlog_;  // whole pair messages for the app, in order
   uint32_t acked_ = 0;
   bool flush_posted_ = false;  // an application thread asked the engine to write tx
+  bool on_app_thread_ = false;  // read_tcp_from_app runs: what needs the reactor is left to it
+  bool engine_owed_ = false;    // ... and something was left
+  bool app_waiting_ = false;    // an application thread waits on tcp_ (app_waits)
+  bool engine_skipped_ = false; // ... and the engine left readable bytes to it
   bool flush_immediate_ = false;  // ... on its next turn, not by a deadline (post_flush_by)
   Instant last_app_send_{};    // of the last direct send
 };

@@ -181,6 +181,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int bindx_add(const uint8_t* addrs, size_t bytes);
   int bindx_rem(const uint8_t* addrs, size_t bytes);
   ssize_t recv_eof(msghdr* msg);
+  int wait_readable(int fd);
   ssize_t take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   ssize_t recv_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   bool next_piece_ready(int fd, int32_t id, bool wait);

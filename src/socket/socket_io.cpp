@@ -6,11 +6,11 @@
 
 #include <fcntl.h>
 
-#include <chrono>
-#include <optional>
-#include <csignal>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstring>
+#include <optional>
 
 #include "common/sys.hpp"
 #include "socket/conn.hpp"
@@ -332,7 +332,12 @@ ssize_t Socket::take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* who
   msghdr m{};
   m.msg_iov = iov;
   m.msg_iovlen = n_iov;
-  ssize_t n = sys::recvmsg(fd, &m, (flags & MSG_DONTWAIT) | MSG_PEEK);
+  ssize_t n;
+  for (;;) {
+    n = sys::recvmsg(fd, &m, MSG_DONTWAIT | MSG_PEEK);
+    if (n >= 0 || errno != EAGAIN || (flags & MSG_DONTWAIT)) break;
+    if (int rc = wait_readable(fd); rc < 0) return rc;
+  }
   if (n < 0) return -errno;
   if (n == 0) return 0;  // end of file: out->kind stays 0
   if (static_cast<size_t>(n) < sizeof h) return -EIO;  // the engine writes whole headers
@@ -353,6 +358,64 @@ ssize_t Socket::take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* who
   rx_pos_ = 0;
   partial_off_ = 0;
   return recv_entry(fd, msg, flags, out, whole);
+}
+
+// Whether a signal that interrupted a wait restarts it: as the kernel
+// restarts a blocking recv when the handler has SA_RESTART. Which signal it
+// was is unknown here, so every caught signal must have SA_RESTART.
+static bool restart_after_signal() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction sa {};
+    if (::sigaction(sig, nullptr, &sa) != 0) continue;
+    if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN) continue;
+    if (!(sa.sa_flags & SA_RESTART)) return false;
+  }
+  return true;
+}
+
+// A blocking read found the pair empty: waits until it has something, as a
+// blocking recv on it would (O_NONBLOCK, SO_RCVTIMEO, signals). A one-to-one
+// socket's thread meanwhile reads TCP itself (Conn::read_tcp_from_app) and
+// waits on the TCP socket too, so that a message wakes this thread alone,
+// not the engine and then this thread. Caller holds rx_mu_.
+int Socket::wait_readable(int fd) {
+  if (sys::fcntl(fd, F_GETFL) & O_NONBLOCK) return -EAGAIN;
+  timeval tv{};
+  socklen_t tl = sizeof tv;
+  int timeout = -1;
+  if (sys::getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl) == 0 && (tv.tv_sec || tv.tv_usec)) {
+    timeout = static_cast<int>(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+  }
+  for (;;) {
+    int tcp = -1;
+    if (!one_to_many() && fork_generation == socket::fork_generation()) {
+      std::lock_guard lock(tx_mu);
+      if (direct) {
+        switch (direct->read_tcp_from_app()) {
+          case Conn::AppRead::kRead:
+            return 0;
+          case Conn::AppRead::kEmpty:
+            tcp = direct->tcp_fd();
+            direct->app_waits();
+            break;
+          case Conn::AppRead::kEngine:
+            break;
+        }
+      }
+    }
+    pollfd p[2] = {{fd, POLLIN, 0}, {tcp, POLLIN, 0}};
+    int r = sys::poll(p, tcp >= 0 ? 2 : 1, timeout);
+    const int err = errno;
+    const bool tcp_next = r > 0 && tcp >= 0 && (p[1].revents & POLLIN) && !(p[0].revents & POLLIN);
+    if (tcp >= 0) {
+      std::lock_guard lock(tx_mu);
+      if (direct) direct->app_wait_done(tcp_next);
+    }
+    if (tcp_next) continue;  // read it on this thread
+    if (r > 0) return 0;
+    if (r == 0) return -EAGAIN;  // SO_RCVTIMEO, as recv
+    if (err != EINTR || !restart_after_signal()) return -err;
+  }
 }
 
 // The engine closed its end and every bundle has been read: end of file, or
