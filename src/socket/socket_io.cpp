@@ -362,9 +362,12 @@ ssize_t Socket::take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* who
 
 // Whether a signal that interrupted a wait restarts it: as the kernel
 // restarts a blocking recv when the handler has SA_RESTART. Which signal it
-// was is unknown here, so every caught signal must have SA_RESTART.
+// was is unknown here, so every caught signal must have SA_RESTART, except
+// the faults a blocked thread cannot raise (the handlers of sanitizers and
+// crash reporters have no SA_RESTART).
 static bool restart_after_signal() {
   for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP || sig == SIGSYS) continue;
     struct sigaction sa {};
     if (::sigaction(sig, nullptr, &sa) != 0) continue;
     if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN) continue;
