@@ -19,6 +19,10 @@ namespace sctpmap::socket {
 namespace {
 
 constexpr size_t kRxCapacity = 256 * 1024;
+// How long TCP may stay parked (Conn::app_wait_done) after the application
+// thread that waited on it went back to its work: data that comes meanwhile
+// reaches poll() on the socket that much later at most.
+constexpr Duration kParkedRearm = std::chrono::milliseconds(1);
 // Above this many queued TCP bytes the engine stops taking messages from the
 // application, so a peer with a closed window pushes back to the sender's fd.
 constexpr size_t kTxHighWater = 512 * 1024;
@@ -108,7 +112,7 @@ void Conn::begin() {
 
 void Conn::on_connected() {
   connecting_ = false;
-  tcp_in_ = reactor_.watch(tcp_, POLLIN | POLLRDHUP, &tcp_in_port_, true);
+  arm_tcp_in();
   start_association(reactor_.now());
 }
 
@@ -138,11 +142,27 @@ void Conn::on_tcp_out(uint32_t) {
 }
 
 void Conn::on_tcp_in(uint32_t) {
+  tcp_in_ = nullptr;  // one-shot: spent
   if (app_waiting_) {
-    engine_skipped_ = true;
+    tcp_parked_ = true;  // the waiting application thread reads it (app_wait_done)
     return;
   }
-  read_tcp(reactor_.now());
+  read_tcp(reactor_.now());  // arms the watch again
+}
+
+// The TCP watch is one-shot, armed again after each read, so that it can be
+// left unarmed ("parked") while an application thread blocked in recvmsg
+// reads TCP itself: then a message wakes that thread alone. Not while
+// reading is paused (the data stays until the pair drains: a watch would
+// fire at once, again and again), nor after end of file or an error.
+void Conn::arm_tcp_in() {
+  if (tcp_in_ || finished_ || tcp_eof_ || tcp_error_ || inbound_paused_) return;
+  if (app_waiting_) {
+    tcp_parked_ = true;
+    return;
+  }
+  tcp_parked_ = false;
+  tcp_in_ = reactor_.watch(tcp_, POLLIN | POLLRDHUP, &tcp_in_port_, false);
 }
 
 void Conn::on_pair_in(uint32_t) { read_pair(reactor_.now()); }
@@ -359,6 +379,7 @@ void Conn::read_tcp(Instant now) {
     if (n > 0 && !inbound_paused_) continue;
     if (n == 0 && !tcp_eof_) tcp_eof_ = true;
     if (n < 0 && err != EAGAIN && err != EINTR) {
+      tcp_error_ = true;
       assoc_.on_transport_error(err == ECONNRESET || err == EPIPE, now);
       break;
     }
@@ -369,6 +390,7 @@ void Conn::read_tcp(Instant now) {
     break;
   }
   pump(now);
+  arm_tcp_in();
   if (pair_waiting()) {  // ACKs may have made room
     bool was_eof_pending = pair_eof_;
     pull_app(now);
@@ -411,10 +433,27 @@ Conn::AppRead Conn::read_tcp_from_app() {
   return n > 0 ? AppRead::kRead : AppRead::kEngine;
 }
 
+// The engine takes the TCP socket back: at once if this thread stops here;
+// else (it reads now) by kParkedRearm, since in a loop of blocking recvmsg it
+// comes back to wait before that and the engine is never needed.
 void Conn::app_wait_done(bool reading) {
   app_waiting_ = false;
-  if (engine_skipped_ && !reading) post_read();
-  engine_skipped_ = false;
+  if (!tcp_parked_ || rearm_posted_) return;
+  rearm_posted_ = true;
+  auto rearm = [s = sock_, id = assoc_id_] {
+    std::lock_guard lock(s->tx_mu);
+    Conn* c = s->conn_for(id);
+    if (!c) return;
+    c->rearm_posted_ = false;
+    if (c->app_waiting_ || !c->tcp_parked_) return;  // an application thread holds it again
+    c->tcp_parked_ = false;
+    c->read_tcp(c->reactor_.now());  // what came meanwhile; arms the watch
+  };
+  if (reading) {
+    reactor_.post_by(std::move(rearm), reactor_.now() + kParkedRearm);
+  } else {
+    reactor_.post(std::move(rearm));
+  }
 }
 
 void Conn::post_read() {

@@ -112,6 +112,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void start_association(Instant now);
   void read_tcp(Instant now);
   void post_read();  // from any thread holding tx_mu: the engine reads TCP on its next turn
+  void arm_tcp_in();
   void read_pair(Instant now);
   bool send_held(Instant now);
   void take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
@@ -209,7 +210,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool on_app_thread_ = false;  // read_tcp_from_app runs: what needs the reactor is left to it
   bool engine_owed_ = false;    // ... and something was left
   bool app_waiting_ = false;    // an application thread waits on tcp_ (app_waits)
-  bool engine_skipped_ = false; // ... and the engine left readable bytes to it
+  bool tcp_parked_ = false;     // the TCP watch is left unarmed for it (arm_tcp_in)
+  bool rearm_posted_ = false;   // the engine is asked to take TCP back
+  bool tcp_error_ = false;      // reading TCP failed: no watch any more
   bool flush_immediate_ = false;  // ... on its next turn, not by a deadline (post_flush_by)
   Instant last_app_send_{};    // of the last direct send
 };
