@@ -345,7 +345,7 @@ TEST(AssocProtocolError, HarnessPeerSendingGarbageIsDroppedBothWays) {
   ASSERT_TRUE(h.a().assoc.send(make_message(10, 0, 0, 1), h.now).ok());
   h.b().stalled = true;  // keep the DATA un-ACKed
   h.pump();
-  h.inject(h.b(), {0xC0, 0, 0, 4});  // reserved type from "b"
+  h.inject(h.b(), {0x40, 0, 0, 4});  // reserved type from "b"
   h.pump();
   const auto lost = h.a().events_of<CommLost>();
   ASSERT_EQ(lost.size(), 1u);
