@@ -521,4 +521,13 @@ void Socket::note_taken(int32_t id) {
   });
 }
 
+void Socket::check_dry(int32_t id) {
+  if (fork_generation != socket::fork_generation()) return;
+  auto self = shared_from_this();
+  engine::Reactor::instance().post([self, id] {
+    std::lock_guard lock(self->tx_mu);
+    if (Conn* c = self->conn_for(id)) c->notify_dry();
+  });
+}
+
 }  // namespace sctpmap::socket

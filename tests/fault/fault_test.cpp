@@ -8,7 +8,8 @@
 //  - a peer killed by SIGKILL while data waits unread is lost within 1 s;
 //  - a slow but live reader is never declared lost.
 // Heartbeat settings (docs/PROTOCOL.md rule): interval 200 ms, RTO
-// initial=min 100 ms, max 200 ms, Path.Max.Retrans 3. A heartbeat goes out
+// initial=min 100 ms, max 200 ms, Path.Max.Retrans and Association.Max.Retrans
+// 3. A heartbeat goes out
 // every interval+RTO; each miss doubles RTO up to max; the association is
 // lost when misses exceed 3: about (3+1)*(200+200) + 200+200 = 2000 ms.
 #include <signal.h>
@@ -24,7 +25,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const Args kHeartbeat{"--hb-interval", "200", "--path-max-rxt", "3", "--rto-initial", "100",
+const Args kHeartbeat{"--hb-interval", "200", "--path-max-rxt", "3", "--assoc-max-rxt", "3", "--rto-initial", "100",
                       "--rto-min", "100", "--rto-max", "200"};
 constexpr long long kHbInterval = 200;
 constexpr long long kBudgetMs = (3 + 1) * (200 + 200) + 200 + 200;
