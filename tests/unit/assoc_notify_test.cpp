@@ -81,7 +81,7 @@ TEST(AssocRemoteError, UnknownReportChunkIsAnsweredWithCause6) {
   const auto errors = h.b().events_of<RemoteError>();
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0]->cause, wire::kCauseUnrecognizedChunk);
-  EXPECT_EQ(errors[0]->info, (std::vector<uint8_t>{0xC5, 0x07, 0x00, 0x06, 0xAB, 0xCD}));
+  EXPECT_EQ(errors[0]->info, (std::vector<uint8_t>{0xC5, 0x07, 0x00, 0x06, 0xAB, 0xCD, 0, 0}));  // padded
   // A silent-skip type (high bits 10) is not reported.
   h.inject(h.b(), {0x9C, 0x00, 0x00, 0x04});
   h.run_for(milliseconds(10));
@@ -111,9 +111,9 @@ TEST(AssocRemoteError, EveryCauseIsOneEvent) {
     if (auto* r = std::get_if<RemoteError>(&*e)) got.push_back(*r);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].cause, 6);
-  EXPECT_EQ(got[0].info, std::vector<uint8_t>{0xAA});
+  EXPECT_EQ(got[0].info, (std::vector<uint8_t>{0xAA, 0, 0, 0}));
   EXPECT_EQ(got[1].cause, 1);
-  EXPECT_EQ(got[1].info, std::vector<uint8_t>{0xBB});
+  EXPECT_EQ(got[1].info, (std::vector<uint8_t>{0xBB, 0, 0, 0}));
 }
 
 // A message of three fragments from a peer that negotiated fragmentation.
