@@ -83,16 +83,21 @@ void Association::on_skipped(const wire::Skipped& s) {
   wire::encode_error(tx_.out(), wire::kCauseUnrecognizedChunk, s.chunk);
 }
 
-// Linux (sctp_cmd_process_operr): one SCTP_REMOTE_ERROR per cause. The
-// codec has checked that the causes tile the value.
+// Linux (sctp_cmd_process_operr): one SCTP_REMOTE_ERROR per cause, its
+// info padded to 4 with zeros (sctp_ulpevent_make_remote_error copies
+// SCTP_PAD4 of the cause length). The codec has checked that the causes
+// tile the value.
 void Association::on_error_chunk(wire::Bytes causes) {
   size_t at = 0;
   while (at + 4 <= causes.size()) {
     const uint16_t code = static_cast<uint16_t>(causes[at] << 8 | causes[at + 1]);
     const size_t length = static_cast<size_t>(causes[at + 2] << 8 | causes[at + 3]);
+    const size_t padded = (length + 3) & ~size_t{3};
     const wire::Bytes info = causes.subspan(at + 4, length - 4);
-    events_.push_back(RemoteError{code, std::vector<uint8_t>(info.begin(), info.end())});
-    at += std::min((length + 3) & ~size_t{3}, causes.size() - at);
+    std::vector<uint8_t> copy(info.begin(), info.end());
+    copy.resize(padded - 4, 0);
+    events_.push_back(RemoteError{code, std::move(copy)});
+    at += std::min(padded, causes.size() - at);
   }
 }
 

@@ -66,7 +66,7 @@ struct Adaptation {
 };
 
 // One cause of an ERROR chunk from the peer (SCTP_REMOTE_ERROR): its code
-// and its info (the bytes after the cause header).
+// and its info (the bytes after the cause header, zero-padded to 4 as Linux).
 struct RemoteError {
   uint16_t cause = 0;
   std::vector<uint8_t> info;
