@@ -75,7 +75,8 @@ sockaddr_storage Conn::peer_addr() const {
 // application wrote that still wait here or in the pair are not sent yet,
 // and their own ACK will bring the event.
 void Conn::notify_dry() {
-  if (!assoc_.dry() || pair_waiting()) return;
+  // The subscription first: this runs on every ACK that empties the queue.
+  if (!(sock_->events() & event_bit(SCTP_SENDER_DRY_EVENT)) || !assoc_.dry() || pair_waiting()) return;
   notify(SCTP_SENDER_DRY_EVENT, make_sender_dry(assoc_id_));
 }
 
