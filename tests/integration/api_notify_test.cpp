@@ -140,6 +140,33 @@ API_TEST(SenderDryAtOnceThenAfterEachDrain, 60) {
   EXPECT_EQ(next_event(a.client), "EVENT SENDER_DRY");
 }
 
+API_TEST(SenderDryOnOneToManyForTheNamedAssociation, 60) {
+  const int server = many_socket();
+  subscribe(server, Events{});
+  const uint16_t port = listen_any(server);
+  const int client = many_socket();
+  subscribe(client, Events{});
+  sockaddr_in to = loopback(port);
+  sctp_assoc_t id = 0;
+  ASSERT_EQ(sctp_connectx(client, reinterpret_cast<sockaddr*>(&to), 1, &id), 0) << std::strerror(errno);
+  ASSERT_GT(id, 0);
+  sctp_event e{};
+  e.se_assoc_id = id;
+  e.se_type = SCTP_SENDER_DRY_EVENT;
+  e.se_on = 1;
+  ASSERT_EQ(setsockopt(client, SOL_SCTP, SCTP_EVENT, &e, sizeof e), 0) << std::strerror(errno);
+  const Received r = receive(client);
+  ASSERT_TRUE(r.notification()) << r.n;
+  ASSERT_EQ(r.data.size(), sizeof(sctp_sender_dry_event));
+  sctp_sender_dry_event dry;
+  std::memcpy(&dry, r.data.data(), sizeof dry);
+  EXPECT_EQ(dry.sender_dry_type, SCTP_SENDER_DRY_EVENT);
+  EXPECT_EQ(dry.sender_dry_length, sizeof dry);
+  EXPECT_EQ(dry.sender_dry_assoc_id, id);
+  close(client);
+  close(server);
+}
+
 API_TEST(AdaptationIndicationFollowsCommUp, 60) {
   Assoc a;
   make_assoc(
