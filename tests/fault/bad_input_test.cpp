@@ -31,22 +31,6 @@
 namespace sctpmap::test {
 namespace {
 
-std::vector<uint8_t> hex(const std::string& text) {
-  std::vector<uint8_t> out;
-  int high = -1;
-  for (char c : text) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) continue;
-    const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(uint8_t(high << 4 | v));
-      high = -1;
-    }
-  }
-  return out;
-}
-
 struct BadCase {
   const char* name;
   const char* prefix;  // sent first (a valid INIT, or nothing)

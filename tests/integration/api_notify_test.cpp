@@ -17,25 +17,10 @@
 #include <cstring>
 
 #include "api_util.hpp"
+#include "harness.hpp"
 
 namespace sctpmap::test {
 namespace {
-
-std::vector<uint8_t> hex(const std::string& text) {
-  std::vector<uint8_t> out;
-  int high = -1;
-  for (char c : text) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) continue;
-    const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(uint8_t(high << 4 | v));
-      high = -1;
-    }
-  }
-  return out;
-}
 
 void send_all(int fd, const std::vector<uint8_t>& bytes) {
   ASSERT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size())) << std::strerror(errno);
