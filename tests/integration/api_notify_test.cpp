@@ -148,6 +148,17 @@ API_TEST(SenderDryOnOneToManyForTheNamedAssociation, 60) {
   EXPECT_EQ(dry.sender_dry_type, SCTP_SENDER_DRY_EVENT);
   EXPECT_EQ(dry.sender_dry_length, sizeof dry);
   EXPECT_EQ(dry.sender_dry_assoc_id, id);
+  // Off, then on for SCTP_ALL_ASSOC: every dry association reports again.
+  e.se_on = 0;
+  ASSERT_EQ(setsockopt(client, SOL_SCTP, SCTP_EVENT, &e, sizeof e), 0);
+  e.se_on = 1;
+  e.se_assoc_id = SCTP_ALL_ASSOC;
+  ASSERT_EQ(setsockopt(client, SOL_SCTP, SCTP_EVENT, &e, sizeof e), 0);
+  const Received again = receive(client);
+  ASSERT_TRUE(again.notification()) << again.n;
+  std::memcpy(&dry, again.data.data(), sizeof dry);
+  EXPECT_EQ(dry.sender_dry_type, SCTP_SENDER_DRY_EVENT);
+  EXPECT_EQ(dry.sender_dry_assoc_id, id);
   close(client);
   close(server);
 }
