@@ -104,8 +104,10 @@ std::optional<Event> Association::poll_event() {
 
 State Association::state() const { return state_; }
 bool Association::dry() const {
+  // A message is un-ACKed from send() on, written or not; ACK and HEARTBEAT
+  // chunks still waiting in tx_ are no user data.
   return (state_ == State::kEstablished || state_ == State::kShutdownPending || state_ == State::kPeerShutdown) &&
-         unacked_.empty() && tx_.empty();
+         unacked_.empty();
 }
 Duration Association::rto() const { return rto_.rto(); }
 Duration Association::srtt() const { return rto_.srtt(); }

@@ -135,7 +135,7 @@ class Association {
   // DATA that followed it, e.g. CommUp before the first message).
   bool event_pending() const { return !events_.empty(); }
   State state() const;
-  // Up, and nothing of ours is un-ACKed or waiting to be written: what
+  // Up, and no message of ours is un-ACKed (written or not): what
   // SCTP_SENDER_DRY_EVENT reports (also at once when subscribed then).
   bool dry() const;
 

@@ -31,6 +31,21 @@ TEST(AssocSenderDry, ReportedWhenTheLastOutstandingMessageIsAcked) {
   EXPECT_TRUE(h.b().events_of<SenderDry>().empty());   // b never sent anything
 }
 
+// Our own ACKs and heartbeat answers waiting to be written are no user
+// data: b, which only receives, is dry throughout.
+TEST(AssocSenderDry, PendingAcksAreNotUserData) {
+  Association b = established_after(Config{}, start_bytes(Config{}));
+  b.consume_tx(b.pending_tx().size());
+  wire::Buffer in;
+  const uint8_t byte = 0x5a;
+  wire::encode_data(in, wire::DataFormat{}, wire::kDataBegin | wire::kDataEnd, 0, 0, 0, 0, wire::Bytes(&byte, 1));
+  CollectSink sink;
+  ASSERT_EQ(b.receive(wire::Bytes(in), Instant{}, sink), in.size());
+  b.delivered(1, Instant{});
+  EXPECT_FALSE(b.pending_tx().empty());  // the ACK waits to be written
+  EXPECT_TRUE(b.dry());
+}
+
 TEST(AssocSenderDry, NotDryWhileTheReaderHoldsMessages) {
   Harness h(Config{});
   h.start();
