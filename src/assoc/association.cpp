@@ -24,6 +24,11 @@ uint8_t init_flags_for(const Config& c) {
 // which sends no CAPABILITY at all.
 wire::Capability capability_for(const Config& c, const wire::DataFormat& ours) {
   wire::Capability cap{c.outbound_streams, c.max_inbound_streams, 0, 0};
+  // We read ERROR chunks (docs/PROTOCOL.md 16); Linux sends its adaptation
+  // indication only when set (sctp_make_init), so do we.
+  cap.features = wire::kFeatureErrorReport;
+  cap.has_adaptation = c.adaptation_ind != 0;
+  cap.adaptation_ind = c.adaptation_ind;
   if (!c.strict_draft && c.max_message > ours.max_payload()) {
     cap.features |= wire::kFeatureFragmentation;
     cap.max_message = static_cast<uint32_t>(std::min<size_t>(c.max_message, UINT32_MAX));
@@ -98,6 +103,12 @@ std::optional<Event> Association::poll_event() {
 }
 
 State Association::state() const { return state_; }
+bool Association::dry() const {
+  // A message is un-ACKed from send() on, written or not; ACK and HEARTBEAT
+  // chunks still waiting in tx_ are no user data.
+  return (state_ == State::kEstablished || state_ == State::kShutdownPending || state_ == State::kPeerShutdown) &&
+         unacked_.empty();
+}
 Duration Association::rto() const { return rto_.rto(); }
 Duration Association::srtt() const { return rto_.srtt(); }
 uint32_t Association::unacked_count() const { return static_cast<uint32_t>(unacked_.count()); }

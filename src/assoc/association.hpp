@@ -58,6 +58,10 @@ struct Delivery {
   uint32_t ppid = 0;
   bool unordered = false;
   wire::Bytes payload;
+  // Config::partial_delivery: this is one fragment of a message; `more`
+  // when others follow.
+  bool piece = false;
+  bool more = false;
 };
 
 class DeliverySink {
@@ -131,6 +135,9 @@ class Association {
   // DATA that followed it, e.g. CommUp before the first message).
   bool event_pending() const { return !events_.empty(); }
   State state() const;
+  // Up, and no message of ours is un-ACKed (written or not): what
+  // SCTP_SENDER_DRY_EVENT reports (also at once when subscribed then).
+  bool dry() const;
 
   // Introspection for SCTP_STATUS / SCTP_RTOINFO / tests.
   Duration rto() const;
@@ -158,6 +165,10 @@ class Association {
   void on_shutdown_chunk();
   void maybe_send_shutdown();  // extension mode: SHUTDOWN once all our DATA is ACKed
   void on_heartbeat_ack(wire::Bytes info, Instant now);
+  void on_error_chunk(wire::Bytes causes);
+  void on_skipped(const wire::Skipped& s);
+  void clear_errors(PathReason why);  // the peer answered: error counter to 0, path up
+  void abort_partial();  // a message half delivered in pieces will never end
   void comm_up(uint16_t outbound, uint16_t inbound, Instant now);
 
   // association_close.cpp: endings and timers.
@@ -182,6 +193,8 @@ class Association {
   bool peer_shutdown_chunk_ = false;
   bool peer_fin_ = false;
   bool inbound_paused_ = false;
+  bool peer_error_report_ = false;  // the peer's CAPABILITY announced kFeatureErrorReport
+  bool path_down_ = false;          // SCTP_ADDR_UNREACHABLE reported, not yet AVAILABLE again
   uint16_t error_count_ = 0;
   uint16_t out_streams_ = 0;
   uint16_t in_streams_ = 0;
@@ -193,7 +206,8 @@ class Association {
   // Reassembly of the one fragmented message in progress (docs/PROTOCOL.md 15.4).
   std::vector<uint8_t> rx_msg_;
   Delivery rx_first_;     // its first fragment's fields (payload unused)
-  uint32_t rx_chunks_ = 0;  // fragments appended so far
+  uint32_t rx_chunks_ = 0;  // fragments appended (or, partial_delivery, handed out) so far
+  bool rx_pd_open_ = false; // partial_delivery: pieces of a message handed out, its last not yet
   Instant last_now_{};   // latest `now` seen, for update_config()
   wire::ChunkReader reader_;
   TxBuffer tx_;

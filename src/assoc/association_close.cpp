@@ -65,6 +65,7 @@ void Association::on_eof(Instant now) {
     case State::kEstablished:
     case State::kShutdownPending:
     case State::kPeerShutdown:
+      abort_partial();  // the rest of a half-delivered message can no longer come
       // A peer that has not taken all our messages cannot ACK them any more:
       // it closed (or its process died, which its kernel turns into a FIN
       // once our engine had drained its socket) without taking them. Linux
@@ -115,13 +116,21 @@ void Association::abort(Instant now) {
 
 void Association::fail(LossReason reason, wire::Error error) {
   // RFC 6458 6.1.5: COMM_LOST, then one SEND_FAILED per undelivered message,
-  // oldest first, with SCTP_DATA_SENT when its bytes reached TCP.
+  // oldest first, with SCTP_DATA_SENT when its bytes reached TCP. Linux
+  // (sctp_cmd_assoc_failed) aborts a partial delivery first.
+  abort_partial();
   events_.push_back(CommLost{reason, error});
   unacked_.drain(tx_.consumed_offset(), [this](SendFailed&& f) { events_.push_back(std::move(f)); });
   tx_.clear();
   reset_reassembly();
   hb_.disarm();
   state_ = State::kDone;
+}
+
+void Association::abort_partial() {
+  if (!rx_pd_open_) return;
+  events_.push_back(PartialDeliveryAborted{rx_first_.sid, rx_first_.ssn});
+  rx_pd_open_ = false;
 }
 
 void Association::finish(Event event) {
@@ -145,14 +154,19 @@ void Association::on_timeout(Instant now) {
   if (!heartbeat_running() || now < hb_.deadline(rto_.rto())) return;
   if (hb_.is_miss()) {
     // RFC 9260 8.3: an unanswered heartbeat counts against the error counter
-    // and backs the RTO off. One path, so the path and association limits
-    // (8.1, 8.2) collapse into the smaller of the two.
+    // and backs the RTO off. One path, one counter, two limits, as Linux
+    // (sctp_do_8_2_transport_strike, sctp_sf_sendbeat_8_3): beyond
+    // Path.Max.Retrans the path is down (SCTP_ADDR_UNREACHABLE, once);
+    // beyond Association.Max.Retrans the association fails.
     ++error_count_;
     rto_.back_off(config_.rto_max);
-    const uint16_t limit = std::min(config_.path_max_retrans, config_.assoc_max_retrans);
-    if (error_count_ > limit) {
+    if (error_count_ > config_.assoc_max_retrans) {
       fail(LossReason::kHeartbeatTimeout);
       return;
+    }
+    if (error_count_ > config_.path_max_retrans && !path_down_) {
+      path_down_ = true;
+      events_.push_back(PathChange{false, PathReason::kFailedThreshold});
     }
   }
   send_heartbeat(now);

@@ -130,6 +130,23 @@ Association::Step Association::on_data(const wire::Data& d, DeliverySink& sink) 
 // B...E order, equal fields and the size bound, so this only appends; the
 // sink sees the whole message once, when its E fragment arrives.
 Association::Step Association::on_fragment(const wire::Data& d, DeliverySink& sink) {
+  if (config_.partial_delivery) {
+    // SCTP's partial delivery: each fragment goes out as it comes; ACKs
+    // still wait for the application to take the whole message.
+    if (d.begin) rx_first_ = Delivery{d.tsn, d.sid, d.ssn, d.ppid, d.unordered(), {}};
+    Delivery piece = rx_first_;
+    piece.payload = d.payload;
+    piece.piece = true;
+    piece.more = !d.end;
+    if (!sink.deliver(piece)) return Step::kRefused;  // read again later, nothing kept
+    ++rx_chunks_;
+    rx_pd_open_ = !d.end;
+    if (d.end) {
+      handed_chunks_.push_back(rx_chunks_);
+      rx_chunks_ = 0;
+    }
+    return Step::kNext;
+  }
   if (d.begin) {
     reset_reassembly();
     rx_first_ = Delivery{d.tsn, d.sid, d.ssn, d.ppid, d.unordered(), {}};
@@ -160,6 +177,7 @@ void Association::reset_reassembly() {
     rx_msg_.clear();
   }
   rx_chunks_ = 0;
+  rx_pd_open_ = false;
 }
 
 Association::Step Association::on_ack(const wire::Ack& a) {
@@ -176,7 +194,10 @@ Association::Step Association::on_ack(const wire::Ack& a) {
   unacked_.ack_front_chunk();
   // RFC 9260 8.1/8.2: an acknowledgement of outstanding DATA clears the error
   // counters.
-  error_count_ = 0;
+  clear_errors(PathReason::kReceivedAck);
+  // SCTP_SENDER_DRY_EVENT: the last outstanding DATA was ACKed (messages
+  // the application queued behind it are the socket layer's to weigh).
+  if (unacked_.empty()) events_.push_back(SenderDry{});
   maybe_send_shutdown();
   return Step::kNext;
 }

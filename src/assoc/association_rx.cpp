@@ -67,7 +67,38 @@ Association::Step Association::on_chunk(const wire::Chunk& chunk, Instant now, D
     on_shutdown_chunk();
     return Step::kNext;
   }
-  return Step::kNext;  // wire::Skipped: an extension we do not know (0x80..0xBF)
+  if (const auto* e = std::get_if<wire::ErrorChunk>(&chunk)) {
+    on_error_chunk(e->causes);
+    return Step::kNext;
+  }
+  if (const auto* k = std::get_if<wire::Skipped>(&chunk)) on_skipped(*k);
+  return Step::kNext;
+}
+
+// RFC 9260 3.2: a chunk type with high bits 11 that we do not know is
+// skipped and reported with an "Unrecognized Chunk Type" cause carrying the
+// chunk. Only to a peer that reads our ERROR chunk (docs/PROTOCOL.md 16).
+void Association::on_skipped(const wire::Skipped& s) {
+  if (!s.report || !peer_error_report_ || config_.strict_draft || !can_write()) return;
+  wire::encode_error(tx_.out(), wire::kCauseUnrecognizedChunk, s.chunk);
+}
+
+// Linux (sctp_cmd_process_operr): one SCTP_REMOTE_ERROR per cause, its
+// info padded to 4 with zeros (sctp_ulpevent_make_remote_error copies
+// SCTP_PAD4 of the cause length). The codec has checked that the causes
+// tile the value.
+void Association::on_error_chunk(wire::Bytes causes) {
+  size_t at = 0;
+  while (at + 4 <= causes.size()) {
+    const uint16_t code = static_cast<uint16_t>(causes[at] << 8 | causes[at + 1]);
+    const size_t length = static_cast<size_t>(causes[at + 2] << 8 | causes[at + 3]);
+    const size_t padded = (length + 3) & ~size_t{3};
+    const wire::Bytes info = causes.subspan(at + 4, length - 4);
+    std::vector<uint8_t> copy(info.begin(), info.end());
+    copy.resize(padded - 4, 0);
+    events_.push_back(RemoteError{code, std::move(copy)});
+    at += std::min(padded, causes.size() - at);
+  }
 }
 
 Association::Step Association::on_capability(const wire::Capability& c, Instant now) {
@@ -85,8 +116,12 @@ Association::Step Association::on_capability(const wire::Capability& c, Instant 
   // RFC 9260 5.1.1: each direction uses the smaller of the sender's outbound
   // count and the receiver's maximum inbound count.
   ext_ = !config_.strict_draft;
+  peer_error_report_ = (c.features & wire::kFeatureErrorReport) != 0;
   comm_up(std::min(announced_.outbound_streams, c.max_inbound_streams),
           std::min(announced_.max_inbound_streams, c.outbound_streams), now);
+  // Linux reports the peer's adaptation indication right after COMM_UP
+  // (sctp_sf_do_5_1E_ca), and only when the peer sent one.
+  if (c.has_adaptation) events_.push_back(Adaptation{c.adaptation_ind});
   return Step::kNext;
 }
 
@@ -95,7 +130,17 @@ void Association::on_heartbeat_ack(wire::Bytes info, Instant now) {
   if (!rtt) return;  // stale (a newer heartbeat replaced it) or not ours: ignore
   // RFC 9260 8.3: measure RTT, clear the error counter.
   rto_.measure(*rtt, config_.rto_min, config_.rto_max);
+  clear_errors(PathReason::kHeartbeatSuccess);
+}
+
+// RFC 9260 8.1/8.2 and Linux (sctp_cmd_transport_on, sctp_check_transmitted):
+// an answer clears the error counter, and a path marked down comes back up
+// with SCTP_ADDR_AVAILABLE.
+void Association::clear_errors(PathReason why) {
   error_count_ = 0;
+  if (!path_down_) return;
+  path_down_ = false;
+  events_.push_back(PathChange{true, why});
 }
 
 void Association::comm_up(uint16_t outbound, uint16_t inbound, Instant now) {

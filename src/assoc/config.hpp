@@ -29,6 +29,12 @@ struct Config {
   // offered. Capped at 2^32 - 1 (a 32-bit wire parameter).
   size_t max_message = 4194304;
   bool strict_draft = false;              // SCTPMAP_STRICT: send nothing outside the draft
+  uint32_t adaptation_ind = 0;            // SCTP_ADAPTATION_LAYER: announced in CAPABILITY when not 0
+  // Hand a fragmented message to the sink fragment by fragment as it
+  // arrives (SCTP's partial delivery) rather than whole once its last
+  // fragment is in. Only where the reader cannot see another association's
+  // data in between: a one-to-one socket.
+  bool partial_delivery = false;
   uint8_t init_flags = 0;                 // T/S/P bits: fields WE omit from our DATA
 };
 

@@ -55,6 +55,40 @@ struct SendFailed {
   Message message;
 };
 
-using Event = std::variant<CommUp, CantStart, CommLost, PeerShutdown, ShutdownComplete, SendFailed>;
+// Nothing of ours is un-ACKed or waiting any more, after some was
+// (SCTP_SENDER_DRY_EVENT).
+struct SenderDry {};
+
+// The peer's CAPABILITY carried an adaptation layer indication; reported
+// right after CommUp (SCTP_ADAPTATION_INDICATION).
+struct Adaptation {
+  uint32_t ind = 0;
+};
+
+// One cause of an ERROR chunk from the peer (SCTP_REMOTE_ERROR): its code
+// and its info (the bytes after the cause header, zero-padded to 4 as Linux).
+struct RemoteError {
+  uint16_t cause = 0;
+  std::vector<uint8_t> info;
+};
+
+// The one path went down or came back (SCTP_PEER_ADDR_CHANGE), and why, in
+// Linux's sctp_sn_error terms.
+enum class PathReason : uint8_t { kFailedThreshold, kReceivedAck, kHeartbeatSuccess };
+struct PathChange {
+  bool available = false;
+  PathReason reason{};
+};
+
+// The association ended while a message was half handed to the sink in
+// pieces (Config::partial_delivery): SCTP_PARTIAL_DELIVERY_ABORTED, before
+// CommLost as Linux.
+struct PartialDeliveryAborted {
+  uint16_t sid = 0;
+  uint16_t ssn = 0;
+};
+
+using Event = std::variant<CommUp, CantStart, CommLost, PeerShutdown, ShutdownComplete, SendFailed, SenderDry,
+                           Adaptation, RemoteError, PathChange, PartialDeliveryAborted>;
 
 }  // namespace sctpmap::assoc

@@ -47,7 +47,11 @@ Conn::Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::share
       pair_(sock_->engine_fd),
       assoc_([&] {
         std::lock_guard lock(sock_->mu);
-        return sock_->opts.assoc;
+        assoc::Config c = sock_->opts.assoc;
+        // Pieces of a message as they come only where no other association's
+        // data can come between them (docs/PROTOCOL.md 15.4).
+        c.partial_delivery = hub == nullptr;
+        return c;
       }()),
       reactor_(engine::Reactor::instance()),
       connecting_(connecting) {
@@ -226,8 +230,9 @@ bool Conn::deliver(const assoc::Delivery& d) {
     return false;
   }
   // Only a reassembled message is longer than one DATA chunk carries, and
-  // its payload lives in the association's reassembly buffer.
-  if (d.payload.size() > wire::kMaxDraftMessage) return deliver_pieces(d);
+  // its payload lives in the association's reassembly buffer; a piece of a
+  // message delivered as it comes is its own pair message too.
+  if (d.piece || d.payload.size() > wire::kMaxDraftMessage) return deliver_pieces(d);
   if (!b.fits(d.payload.size())) {
     b.full = true;
     return false;
@@ -254,7 +259,7 @@ bool Conn::deliver_pieces(const assoc::Delivery& d) {
   while (left > 0) {
     const size_t n = std::min(left, kPieceMax);
     h.len = static_cast<uint32_t>(n);
-    h.more = left > n;
+    h.more = left > n || d.more;
     if (backlog_.empty()) {
       iovec iov[2] = {{&h, sizeof h}, {const_cast<uint8_t*>(p), n}};
       msghdr m{};

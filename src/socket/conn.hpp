@@ -29,7 +29,11 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
 
   void begin();          // starts watching; for accepted connections also the association
   void abort_local();    // SO_LINGER {1,0} close or SCTP_ABORT: RST now
-  void update_config(const assoc::Config& c) { assoc_.update_config(c); }
+  void update_config(const assoc::Config& c) {
+    assoc::Config next = c;
+    next.partial_delivery = assoc_.config().partial_delivery;  // fixed by the socket's type
+    assoc_.update_config(next);
+  }
   const assoc::Association& association() const { return assoc_; }
   // The TCP connection's view of the path (cwnd, RTT, MTU) for SCTP_STATUS
   // and SCTP_GET_PEER_ADDR_INFO. False if the kernel would not say.
@@ -44,6 +48,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   ToApp data_header(const assoc::Delivery& d) const;
   void flush_deliveries();
   void on_app_took();  // the application took messages: ACK them
+  // SCTP_SENDER_DRY_EVENT now if nothing of ours is outstanding (a new
+  // subscription, as Linux's sctp_setsockopt_event).
+  void notify_dry();
   int32_t assoc_id() const { return assoc_id_; }
 
   // One-to-many, from the Hub (reactor thread, holding the socket's tx_mu).
@@ -133,6 +140,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void write_now();
   void handle_events(Instant now);
   void on_comm_up(const assoc::CommUp& up);
+  sockaddr_storage peer_addr() const;
   // The socket-side state of this association (the socket for one-to-one,
   // its AssocInfo for one-to-many).
   void set_phase(Phase phase, int error);

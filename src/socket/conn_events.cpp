@@ -53,7 +53,32 @@ std::string describe(const sockaddr_storage& ss) {
   return std::string(host) + ":" + std::to_string(port);
 }
 
+// Linux's enum sctp_sn_error, the spc_error of SCTP_PEER_ADDR_CHANGE.
+int sn_error(assoc::PathReason r) {
+  switch (r) {
+    case assoc::PathReason::kFailedThreshold: return SCTP_FAILED_THRESHOLD;
+    case assoc::PathReason::kReceivedAck: return SCTP_RECEIVED_SACK;
+    case assoc::PathReason::kHeartbeatSuccess: return SCTP_HEARTBEAT_SUCCESS;
+  }
+  return 0;
+}
+
 }  // namespace
+
+sockaddr_storage Conn::peer_addr() const {
+  std::lock_guard lock(sock_->mu);
+  if (shared_pair_) return sock_->assocs[assoc_id_].peer;
+  return sock_->peer;
+}
+
+// SCTP_SENDER_DRY_EVENT, when nothing of ours is outstanding: messages the
+// application wrote that still wait here or in the pair are not sent yet,
+// and their own ACK will bring the event.
+void Conn::notify_dry() {
+  // The subscription first: this runs on every ACK that empties the queue.
+  if (!(sock_->events() & event_bit(SCTP_SENDER_DRY_EVENT)) || !assoc_.dry() || pair_waiting()) return;
+  notify(SCTP_SENDER_DRY_EVENT, make_sender_dry(assoc_id_));
+}
 
 void Conn::handle_events(Instant) {
   while (auto ev = assoc_.poll_event()) {
@@ -65,12 +90,7 @@ void Conn::handle_events(Instant) {
                      notify(SCTP_ASSOC_CHANGE, make_assoc_change(SCTP_CANT_STR_ASSOC, 0, 0, 0, assoc_id_));
                    },
                    [&](const assoc::CommLost& l) {
-                     sockaddr_storage peer;
-                     {
-                       std::lock_guard lock(sock_->mu);
-                       peer = sock_->peer;
-                       if (shared_pair_) peer = sock_->assocs[assoc_id_].peer;
-                     }
+                     const sockaddr_storage peer = peer_addr();
                      if (l.reason == assoc::LossReason::kProtocolError) {
                        SCTPMAP_LOG(kWarn, "assoc %d with %s: protocol error: %s; resetting the connection",
                                    assoc_id_, describe(peer).c_str(), wire::to_string(l.error));
@@ -91,6 +111,21 @@ void Conn::handle_events(Instant) {
                    [&](const assoc::ShutdownComplete&) {
                      set_phase(Phase::kClosed, 0);
                      notify(SCTP_ASSOC_CHANGE, make_assoc_change(SCTP_SHUTDOWN_COMP, 0, 0, 0, assoc_id_));
+                   },
+                   [&](const assoc::SenderDry&) { notify_dry(); },
+                   [&](const assoc::Adaptation& a) {
+                     notify(SCTP_ADAPTATION_INDICATION, make_adaptation(a.ind, assoc_id_));
+                   },
+                   [&](const assoc::RemoteError& e) {
+                     notify(SCTP_REMOTE_ERROR, make_remote_error(e.cause, e.info, assoc_id_));
+                   },
+                   [&](const assoc::PathChange& p) {
+                     notify(SCTP_PEER_ADDR_CHANGE,
+                            make_paddr_change(peer_addr(), p.available ? SCTP_ADDR_AVAILABLE : SCTP_ADDR_UNREACHABLE,
+                                              sn_error(p.reason), assoc_id_));
+                   },
+                   [&](const assoc::PartialDeliveryAborted& a) {
+                     notify(SCTP_PARTIAL_DELIVERY_EVENT, make_pdapi_aborted(a.sid, a.ssn, assoc_id_));
                    },
                    [&](assoc::SendFailed& f) {
                      f.message.ppid = htonl(f.message.ppid);

@@ -31,7 +31,6 @@ struct Options {
   // Accepted and reported with Linux's defaults and checks; over one TCP
   // connection most change nothing (docs/COMPATIBILITY.md, socket_tunables.cpp).
   uint32_t context = 0;           // SCTP_CONTEXT: sinfo_context of received messages
-  uint32_t adaptation_ind = 0;    // SCTP_ADAPTATION_LAYER
   bool disable_fragments = false; // SCTP_DISABLE_FRAGMENTS
   uint32_t max_burst = 4;         // SCTP_MAX_BURST (net.sctp.max_burst)
   uint32_t sack_delay_ms = 200;   // SCTP_DELAYED_SACK (net.sctp.sack_timeout)

@@ -552,4 +552,19 @@ bool Socket::ack_due(const AckDoorbell& db, size_t len) {
   return true;
 }
 
+void Socket::check_dry(int32_t id) {
+  if (fork_generation != socket::fork_generation()) return;
+  auto self = shared_from_this();
+  engine::Reactor::instance().post([self, id] {
+    std::lock_guard lock(self->tx_mu);
+    // Linux (sctp_setsockopt_event): SCTP_CURRENT_ASSOC and SCTP_ALL_ASSOC
+    // mean every association of a one-to-many socket.
+    if (self->one_to_many() && (id == SCTP_CURRENT_ASSOC || id == SCTP_ALL_ASSOC)) {
+      if (self->hub) self->hub->for_each([](Conn& c) { c.notify_dry(); });
+      return;
+    }
+    if (Conn* c = self->conn_for(id)) c->notify_dry();
+  });
+}
+
 }  // namespace sctpmap::socket

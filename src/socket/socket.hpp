@@ -96,6 +96,9 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // The last application fd referring to this socket is about to be closed.
   // `abort`: SO_LINGER {1,0} is set, so the association is reset, not shut down.
   void on_last_close();
+  // SCTP_SENDER_DRY_EVENT was just subscribed: Linux reports it at once if
+  // association `id` (one-to-one: the socket's) has nothing outstanding.
+  void check_dry(int32_t id);
 
   // --- engine side (reactor thread) ---
   void set_established(uint16_t os, uint16_t is, const sockaddr_storage& local, const sockaddr_storage& peer);

@@ -68,6 +68,7 @@ static int set_primary(Socket& s, const void* val, socklen_t len) {
 }
 
 int set_events_option(Socket& s, int name, const void* val, socklen_t len) {
+  constexpr EventMask kDry = event_bit(SCTP_SENDER_DRY_EVENT);
   if (name == SCTP_EVENTS) {
     if (!val || len <= 0 || len > static_cast<socklen_t>(sizeof(sctp_event_subscribe))) return -EINVAL;
     const auto* b = static_cast<const uint8_t*>(val);
@@ -76,15 +77,23 @@ int set_events_option(Socket& s, int name, const void* val, socklen_t len) {
       if (b[i]) mask |= 1u << i;
     // Fields beyond `len` keep their values (older, shorter structs).
     EventMask keep = s.events_.load() & ~((len >= 32 ? 0u : (1u << len)) - 1u);
-    s.events_.store(mask | keep);
+    const EventMask was = s.events_.exchange(mask | keep);
+    // Linux (sctp_setsockopt_events) looks only at association 0: a
+    // one-to-one socket's.
+    if (!(was & kDry) && (mask & kDry) && !s.one_to_many()) s.check_dry(0);
     return 0;
   }
   sctp_event e;
   if (int rc = read_opt(val, len, &e)) return rc;
   if (e.se_type < SCTP_SN_TYPE_BASE || e.se_type > SCTP_SEND_FAILED_EVENT) return -EINVAL;
   EventMask bit = event_bit(e.se_type);
-  if (e.se_on) s.events_.fetch_or(bit);
-  else s.events_.fetch_and(~bit);
+  if (!e.se_on) {
+    s.events_.fetch_and(~bit);
+    return 0;
+  }
+  const EventMask was = s.events_.fetch_or(bit);
+  // Linux (sctp_setsockopt_event): the association se_assoc_id names.
+  if (bit == kDry && !(was & kDry)) s.check_dry(s.one_to_many() ? e.se_assoc_id : 0);
   return 0;
 }
 

@@ -72,7 +72,7 @@ int set_tunable(Options& o, int name, const void* val, socklen_t len) {
     case SCTP_ADAPTATION_LAYER: {
       sctp_setadaptation a;
       if (int rc = read_opt(val, len, &a)) return rc;
-      o.adaptation_ind = a.ssb_adaptation_ind;
+      o.assoc.adaptation_ind = a.ssb_adaptation_ind;
       return 0;
     }
     case SCTP_DISABLE_FRAGMENTS: return read_flag(val, len, &o.disable_fragments);
@@ -96,7 +96,7 @@ int set_tunable(Options& o, int name, const void* val, socklen_t len) {
 int get_tunable(const Options& o, int name, void* val, socklen_t* len) {
   switch (name) {
     case SCTP_CONTEXT: return write_assoc_value(val, len, o.context);
-    case SCTP_ADAPTATION_LAYER: return write_opt(val, len, sctp_setadaptation{o.adaptation_ind});
+    case SCTP_ADAPTATION_LAYER: return write_opt(val, len, sctp_setadaptation{o.assoc.adaptation_ind});
     case SCTP_DISABLE_FRAGMENTS: return write_int(val, len, o.disable_fragments);
     case SCTP_MAX_BURST:
       if (len && *len == static_cast<socklen_t>(sizeof(int))) return write_int(val, len, static_cast<int>(o.max_burst));

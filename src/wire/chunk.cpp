@@ -37,6 +37,8 @@ const char* to_string(Error e) {
       return "DATA fragments out of B...E order or differing within one message";
     case Error::kMessageTooBig:
       return "fragmented message larger than the announced maximum";
+    case Error::kBadError:
+      return "ERROR chunk with malformed causes";
   }
   // Not reachable with a valid enumerator; a value cast from garbage still gets a name.
   return "unknown protocol error";

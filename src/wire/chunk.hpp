@@ -21,6 +21,7 @@ enum class ChunkType : uint8_t {
   kHeartbeatAck = 5,
   kCapability = 0x80,  // ours: sent right after INIT when INIT carries kInitCapabilityFollows
   kShutdown = 0x81,    // ours: SCTP's SHUTDOWN (RFC 9260 9.2), only to a peer that sent CAPABILITY
+  kError = 0x82,       // ours: SCTP's OPERATION ERROR (RFC 9260 3.3.10), only to a peer announcing kFeatureErrorReport
 };
 
 inline constexpr size_t kChunkHeaderSize = 4;
@@ -46,6 +47,10 @@ inline constexpr uint8_t kDataEnd = 0x01;    // E: last fragment of a message
 
 // CAPABILITY feature bits (the features parameter). Ours.
 inline constexpr uint32_t kFeatureFragmentation = 0x00000001;  // B/E fragments, docs/PROTOCOL.md section 15
+inline constexpr uint32_t kFeatureErrorReport = 0x00000002;    // reads ERROR chunks, docs/PROTOCOL.md section 16
+
+// ERROR cause codes (RFC 9260 3.3.10).
+inline constexpr uint16_t kCauseUnrecognizedChunk = 6;
 
 // Heartbeat Info parameter type (the only parameter a HEARTBEAT carries).
 inline constexpr uint16_t kHeartbeatInfoType = 1;
@@ -102,29 +107,42 @@ struct HeartbeatAck {
 // to 4. Known parameters: 1 = streams {outbound(16), max_inbound(16)};
 // 2 = features (32-bit bitmap, kFeature*); 3 = max message (32 bits: the
 // largest message the sender reassembles; mandatory with
-// kFeatureFragmentation, written iff max_message != 0). Unknown parameters
-// are skipped.
+// kFeatureFragmentation, written iff max_message != 0); 4 = adaptation
+// layer indication (32 bits, SCTP_ADAPTATION_LAYER; written iff
+// has_adaptation). Unknown parameters are skipped.
 struct Capability {
   uint16_t outbound_streams = 0;
   uint16_t max_inbound_streams = 0;
   uint32_t features = 0;
   uint32_t max_message = 0;  // 0: parameter absent
+  bool has_adaptation = false;
+  uint32_t adaptation_ind = 0;
 };
 
 // Ours (type 0x81, Length 4): the sender will send no more DATA; it keeps
 // reading and ACKing until the peer's FIN, then FINs itself.
 struct Shutdown {};
 
-// An extension chunk (types 0x80..0xBF) this implementation does not know: skipped.
-struct Skipped {
-  uint8_t type = 0;
+// Ours (type 0x82): one or more error causes, each Code(16) Length(16)
+// Info, padded to 4; the codec has checked that they tile the value.
+struct ErrorChunk {
+  Bytes causes;
 };
 
-using Chunk = std::variant<Init, Data, Ack, Heartbeat, HeartbeatAck, Capability, Shutdown, Skipped>;
+// A chunk type this implementation does not know, skipped: 0x80..0xBF
+// silently, 0xC0..0xFF with a report (RFC 9260 3.2: high bits 11 = "skip
+// and report"). `chunk` is the whole chunk, header included, unpadded.
+struct Skipped {
+  uint8_t type = 0;
+  bool report = false;
+  Bytes chunk;
+};
+
+using Chunk = std::variant<Init, Data, Ack, Heartbeat, HeartbeatAck, Capability, Shutdown, Skipped, ErrorChunk>;
 
 enum class Error : uint8_t {
   kBadLength,         // Length < 4, or beyond what the type allows
-  kBadType,           // type 2, 6..127, 0xC0..0xFF
+  kBadType,           // type 2, 6..127
   kDataTooShort,      // DATA shorter than the fields its sender's INIT announced, or no user data
   kBadAckLength,      // ACK length not 4/8, or not matching the INIT flags
   kBadHeartbeat,      // no Heartbeat Info parameter, or its length overruns the chunk
@@ -138,6 +156,7 @@ enum class Error : uint8_t {
   kCapabilityMissing, // INIT promised a CAPABILITY chunk and something else came
   kBadFragment,       // fragments out of B...E order, or differing SID/SSN/PPID/U within a message
   kMessageTooBig,     // a fragmented message beyond the max message we announced
+  kBadError,          // ERROR chunk whose causes do not tile its value
 };
 
 const char* to_string(Error e);

@@ -24,6 +24,7 @@ constexpr size_t kParamHeaderSize = 4;
 constexpr uint16_t kCapStreamsParam = 1;
 constexpr uint16_t kCapFeaturesParam = 2;
 constexpr uint16_t kCapMaxMessageParam = 3;
+constexpr uint16_t kCapAdaptationParam = 4;
 constexpr uint16_t kCapParamLength = 8;  // every known parameter carries 4 value bytes
 // Smallest valid CAPABILITY: header plus the mandatory streams parameter.
 constexpr size_t kMinCapabilityLength = kChunkHeaderSize + kCapParamLength;
@@ -66,11 +67,11 @@ void put_header(Buffer& out, ChunkType type, uint8_t flags, size_t length) {
   put_u16(out, static_cast<uint16_t>(length));
 }
 
-enum class TypeClass : uint8_t { kKnown, kExtension, kBad };
+enum class TypeClass : uint8_t { kKnown, kExtension, kReport, kBad };
 
-// Draft 3 defines 0,1,3,4,5; 0x80 is our CAPABILITY. Other types whose two high
-// bits are 10 are extensions a receiver skips when it does not know them (the
-// SCTP rule of RFC 9260 3.2); everything else is reserved and an error.
+// Draft 3 defines 0,1,3,4,5; 0x80..0x82 are ours. Other types follow the
+// SCTP rule of RFC 9260 3.2 on their two high bits: 10 skip silently, 11
+// skip and report (docs/PROTOCOL.md 16); 00 and 01 are reserved: an error.
 TypeClass classify(uint8_t type) {
   switch (type) {
     case static_cast<uint8_t>(ChunkType::kData):
@@ -80,9 +81,11 @@ TypeClass classify(uint8_t type) {
     case static_cast<uint8_t>(ChunkType::kHeartbeatAck):
     case static_cast<uint8_t>(ChunkType::kCapability):
     case static_cast<uint8_t>(ChunkType::kShutdown):
+    case static_cast<uint8_t>(ChunkType::kError):
       return TypeClass::kKnown;
     default:
-      return (type & 0xC0) == 0x80 ? TypeClass::kExtension : TypeClass::kBad;
+      if ((type & 0xC0) == 0x80) return TypeClass::kExtension;
+      return (type & 0xC0) == 0xC0 ? TypeClass::kReport : TypeClass::kBad;
   }
 }
 
@@ -91,7 +94,7 @@ std::optional<Error> check_header(uint8_t type, size_t length, const DecodeConte
   const TypeClass cls = classify(type);
   if (cls == TypeClass::kBad) return Error::kBadType;
   if (length < kChunkHeaderSize) return Error::kBadLength;
-  if (cls == TypeClass::kExtension) return std::nullopt;
+  if (cls != TypeClass::kKnown) return std::nullopt;
   switch (static_cast<ChunkType>(type)) {
     case ChunkType::kInit:
       if (length != kChunkHeaderSize) return Error::kBadLength;
@@ -114,6 +117,8 @@ std::optional<Error> check_header(uint8_t type, size_t length, const DecodeConte
     case ChunkType::kShutdown:
       if (length != kChunkHeaderSize) return Error::kBadShutdown;
       break;
+    case ChunkType::kError:
+      break;  // zero causes is pointless but harmless
   }
   return std::nullopt;
 }
@@ -164,16 +169,23 @@ struct CapSeen {
   bool streams = false;
   bool features = false;
   bool max_message = false;
+  bool adaptation = false;
 };
 
 // One known CAPABILITY parameter. A duplicate is an error: which copy would win
 // is not obvious, and a correct sender never writes one.
 bool apply_capability_param(Capability& cap, uint16_t type, Bytes value, CapSeen& seen) {
-  if (type != kCapStreamsParam && type != kCapFeaturesParam && type != kCapMaxMessageParam) {
+  if (type != kCapStreamsParam && type != kCapFeaturesParam && type != kCapMaxMessageParam &&
+      type != kCapAdaptationParam) {
     return true;  // unknown parameters are skipped: room for later versions
   }
   if (value.size() != 4) return false;
-  if (type == kCapStreamsParam) {
+  if (type == kCapAdaptationParam) {
+    if (seen.adaptation) return false;
+    cap.has_adaptation = true;
+    cap.adaptation_ind = get_u32(value, 0);
+    seen.adaptation = true;
+  } else if (type == kCapStreamsParam) {
     if (seen.streams) return false;
     cap.outbound_streams = get_u16(value, 0);
     cap.max_inbound_streams = get_u16(value, 2);
@@ -220,9 +232,27 @@ Result<Chunk, Error> decode_capability(Bytes value) {
   return Chunk{cap};
 }
 
+// Causes tile the value: each at least its 4-byte header, each but the last
+// padded to 4 inside the chunk (RFC 9260 3.3.10, as parameters in 3.2).
+Result<Chunk, Error> decode_error(Bytes value) {
+  size_t at = 0;
+  while (at < value.size()) {
+    const size_t left = value.size() - at;
+    if (left < kParamHeaderSize) return unexpected(Error::kBadError);
+    const size_t length = get_u16(value, at + 2);
+    if (length < kParamHeaderSize || length > left) return unexpected(Error::kBadError);
+    at += std::min(padded(length), left);
+  }
+  return Chunk{ErrorChunk{value}};
+}
+
 // Decodes the value of a chunk whose header already passed check_header().
-Result<Chunk, Error> decode_value(uint8_t type, uint8_t flags, Bytes value, const DecodeContext& ctx) {
-  if (classify(type) == TypeClass::kExtension) return Chunk{Skipped{type}};
+// `whole` is the chunk, header included, for a skipped chunk's report.
+Result<Chunk, Error> decode_value(uint8_t type, uint8_t flags, Bytes value, Bytes whole, const DecodeContext& ctx) {
+  const TypeClass cls = classify(type);
+  if (cls == TypeClass::kExtension || cls == TypeClass::kReport) {
+    return Chunk{Skipped{type, cls == TypeClass::kReport, whole}};
+  }
   switch (static_cast<ChunkType>(type)) {
     case ChunkType::kInit:
       // Reserved INIT bits carry no meaning for us: dropped, not an error.
@@ -242,6 +272,8 @@ Result<Chunk, Error> decode_value(uint8_t type, uint8_t flags, Bytes value, cons
       return decode_capability(value);
     case ChunkType::kShutdown:
       return Chunk{Shutdown{}};
+    case ChunkType::kError:
+      return decode_error(value);
   }
   return unexpected(Error::kBadType);  // classify() already excluded this
 }
@@ -277,7 +309,8 @@ Decoded decode_chunk(Bytes bytes, const DecodeContext& ctx) {
   // next chunk aligned to the front of the caller's buffer.
   const size_t total = padded(length);
   if (bytes.size() < total) return Decoded{};
-  auto chunk = decode_value(type, flags, bytes.subspan(kChunkHeaderSize, length - kChunkHeaderSize), ctx);
+  auto chunk = decode_value(type, flags, bytes.subspan(kChunkHeaderSize, length - kChunkHeaderSize),
+                            bytes.first(length), ctx);
   if (!chunk) return failed(chunk.error());
   Decoded d;
   d.status = Decoded::Status::kChunk;
@@ -317,7 +350,8 @@ void encode_shutdown(Buffer& out) { put_header(out, ChunkType::kShutdown, 0, kCh
 
 void encode_capability(Buffer& out, const Capability& cap) {
   const bool with_max = cap.max_message != 0;
-  put_header(out, ChunkType::kCapability, 0, kChunkHeaderSize + (with_max ? 3 : 2) * kCapParamLength);
+  const size_t params = 2 + (with_max ? 1 : 0) + (cap.has_adaptation ? 1 : 0);
+  put_header(out, ChunkType::kCapability, 0, kChunkHeaderSize + params * kCapParamLength);
   put_u16(out, kCapStreamsParam);
   put_u16(out, kCapParamLength);
   put_u16(out, cap.outbound_streams);
@@ -325,10 +359,28 @@ void encode_capability(Buffer& out, const Capability& cap) {
   put_u16(out, kCapFeaturesParam);
   put_u16(out, kCapParamLength);
   put_u32(out, cap.features);
-  if (!with_max) return;
-  put_u16(out, kCapMaxMessageParam);
-  put_u16(out, kCapParamLength);
-  put_u32(out, cap.max_message);
+  if (with_max) {
+    put_u16(out, kCapMaxMessageParam);
+    put_u16(out, kCapParamLength);
+    put_u32(out, cap.max_message);
+  }
+  if (cap.has_adaptation) {
+    put_u16(out, kCapAdaptationParam);
+    put_u16(out, kCapParamLength);
+    put_u32(out, cap.adaptation_ind);
+  }
+}
+
+void encode_error(Buffer& out, uint16_t cause, Bytes info) {
+  // The cause must fit the chunk's 16-bit Length: a long unrecognized chunk
+  // is reported by its front, which names it all the same.
+  const size_t n = std::min(info.size(), kMaxChunkLength - kChunkHeaderSize - kParamHeaderSize);
+  const size_t length = kChunkHeaderSize + kParamHeaderSize + n;
+  put_header(out, ChunkType::kError, 0, length);
+  put_u16(out, cause);
+  put_u16(out, static_cast<uint16_t>(kParamHeaderSize + n));
+  put_bytes(out, info.first(n));
+  put_padding(out, length);
 }
 
 }  // namespace sctpmap::wire

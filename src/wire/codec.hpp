@@ -44,5 +44,7 @@ void encode_heartbeat(Buffer& out, Bytes info);
 void encode_heartbeat_ack(Buffer& out, Bytes info);
 void encode_capability(Buffer& out, const Capability& cap);
 void encode_shutdown(Buffer& out);
+// One ERROR chunk carrying one cause (`info` truncated to fit a chunk).
+void encode_error(Buffer& out, uint16_t cause, Bytes info);
 
 }  // namespace sctpmap::wire

@@ -79,7 +79,7 @@ Decoded ChunkReader::next(Bytes bytes) {
   // Our SHUTDOWN means something only to a peer that speaks our extensions;
   // from any other peer 0x81 is just an unknown extension: skipped.
   if (std::holds_alternative<Shutdown>(d.chunk) && (peer_flags_ & kInitCapabilityFollows) == 0) {
-    d.chunk = Skipped{static_cast<uint8_t>(ChunkType::kShutdown)};
+    d.chunk = Skipped{static_cast<uint8_t>(ChunkType::kShutdown), false, {}};
   }
   // All checks come before any member changes, so a failure leaves no trace.
   if (auto* data = std::get_if<Data>(&d.chunk)) {

@@ -31,22 +31,6 @@
 namespace sctpmap::test {
 namespace {
 
-std::vector<uint8_t> hex(const std::string& text) {
-  std::vector<uint8_t> out;
-  int high = -1;
-  for (char c : text) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) continue;
-    const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(uint8_t(high << 4 | v));
-      high = -1;
-    }
-  }
-  return out;
-}
-
 struct BadCase {
   const char* name;
   const char* prefix;  // sent first (a valid INIT, or nothing)
@@ -60,7 +44,7 @@ const BadCase kCases[] = {
     {"init_length_8", "", "01 00 00 08 00 00 00 00", false},
     {"reserved_type_2", kInit, "02 00 00 04", true},
     {"reserved_type_6", kInit, "06 00 00 04", true},
-    {"type_0xC0", kInit, "C0 00 00 04", true},
+    {"reserved_type_0x40", kInit, "40 00 00 04", true},
     {"data_before_init", "", "00 00 00 14 00000000 0000 0000 00000000 61626364", false},
     {"second_init", kInit, "01 00 00 04", true},
     {"data_shorter_than_fields", kInit, "00 00 00 0C 00000000 0000 0000", true},

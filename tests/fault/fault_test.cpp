@@ -8,7 +8,8 @@
 //  - a peer killed by SIGKILL while data waits unread is lost within 1 s;
 //  - a slow but live reader is never declared lost.
 // Heartbeat settings (docs/PROTOCOL.md rule): interval 200 ms, RTO
-// initial=min 100 ms, max 200 ms, Path.Max.Retrans 3. A heartbeat goes out
+// initial=min 100 ms, max 200 ms, Path.Max.Retrans and Association.Max.Retrans
+// 3. A heartbeat goes out
 // every interval+RTO; each miss doubles RTO up to max; the association is
 // lost when misses exceed 3: about (3+1)*(200+200) + 200+200 = 2000 ms.
 #include <signal.h>
@@ -24,7 +25,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const Args kHeartbeat{"--hb-interval", "200", "--path-max-rxt", "3", "--rto-initial", "100",
+const Args kHeartbeat{"--hb-interval", "200", "--path-max-rxt", "3", "--assoc-max-rxt", "3", "--rto-initial", "100",
                       "--rto-min", "100", "--rto-max", "200"};
 constexpr long long kHbInterval = 200;
 constexpr long long kBudgetMs = (3 + 1) * (200 + 200) + 200 + 200;
@@ -155,6 +156,36 @@ TEST(Fault, SlowReaderKeepsAssociation) {
   ASSERT_TRUE(end.has_value()) << server.child->transcript();
   EXPECT_EQ(field_num(*end, "received"), 800) << *end;
   EXPECT_EQ(field(*end, "result"), "OK") << *end;
+}
+
+// SCTP_PEER_ADDR_CHANGE as Linux reports it for a single-homed association
+// (docs/PROTOCOL.md 12): the client freezes after sending, the server's
+// heartbeats go unanswered, and past Path.Max.Retrans (1) misses the path
+// is SCTP_ADDR_UNREACHABLE (spc_error SCTP_FAILED_THRESHOLD) while the
+// association lives on (Association.Max.Retrans 40, about 16 s away); the
+// client thaws, answers, and the path is SCTP_ADDR_AVAILABLE again
+// (SCTP_HEARTBEAT_SUCCESS). No timing is asserted beyond generous waits.
+TEST(Fault, FrozenPeerPathUnreachableThenAvailable) {
+  ASSERT_NO_FATAL_FAILURE(require_peer_env());
+  Deadline deadline(90);
+  const Args knobs{"--hb-interval", "200", "--path-max-rxt", "1", "--assoc-max-rxt", "40", "--rto-initial", "100",
+                   "--rto-min", "100", "--rto-max", "200", "--events", "--count", "5"};
+  auto server = start_server(knobs);
+  ASSERT_FALSE(server.port.empty());
+  auto client = start_client(server.port, cat({knobs, {"--end", "none", "--wait-ms", "60000"}}));
+  ASSERT_TRUE(client->wait_prefix("SENT ", Ms(10000))) << client->transcript();
+  ASSERT_TRUE(server.child->wait_contains("EVENT ASSOC_CHANGE COMM_UP", Ms(10000))) << server.child->transcript();
+  client->signal(SIGSTOP);
+  const auto down = server.child->wait_contains("EVENT PEER_ADDR_CHANGE", Ms(15000));
+  client->signal(SIGCONT);
+  ASSERT_TRUE(down.has_value()) << server.child->transcript();
+  EXPECT_NE(down->find("state=1 error=0"), std::string::npos) << *down;  // UNREACHABLE, FAILED_THRESHOLD
+  const auto up = server.child->wait_contains("state=0 error=2", Ms(15000));  // AVAILABLE, HEARTBEAT_SUCCESS
+  ASSERT_TRUE(up.has_value()) << server.child->transcript();
+  EXPECT_NE(up->find("EVENT PEER_ADDR_CHANGE"), std::string::npos) << *up;
+  EXPECT_TRUE(server.child->grep("COMM_LOST").empty()) << server.child->transcript();
+  EXPECT_EQ(server.child->grep("PEER_ADDR_CHANGE").size(), 2u) << server.child->transcript();
+  client->signal(SIGKILL);
 }
 
 }  // namespace

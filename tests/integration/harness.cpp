@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -307,6 +308,22 @@ bool has_word(const std::string& line, const std::string& word) {
   while (in >> token)
     if (token == word) return true;
   return false;
+}
+
+std::vector<uint8_t> hex(const std::string& text) {
+  std::vector<uint8_t> out;
+  int high = -1;
+  for (char c : text) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) continue;
+    const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
+    if (high < 0) {
+      high = v;
+    } else {
+      out.push_back(uint8_t(high << 4 | v));
+      high = -1;
+    }
+  }
+  return out;
 }
 
 }  // namespace sctpmap::test

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -107,5 +108,9 @@ std::string describe_status(int status);
 
 // Milliseconds since `start`.
 long long elapsed_ms(std::chrono::steady_clock::time_point start);
+
+// Bytes from hex text for wire-format peers ("01 80 00 04"); any character
+// that is not a hex digit separates nothing and is skipped.
+std::vector<uint8_t> hex(const std::string& text);
 
 }  // namespace sctpmap::test

@@ -49,7 +49,7 @@ struct Options {
   unsigned long long count = 0;
   int ostreams = 0, max_in = 0;
   bool events = false, send_failed_event = false;
-  int hb_interval = 0, path_max_rxt = 0, rto_initial = 0, rto_min = 0, rto_max = 0;
+  int hb_interval = 0, path_max_rxt = 0, assoc_max_rxt = 0, rto_initial = 0, rto_min = 0, rto_max = 0;
   int read_delay_ms = 0, slow_for_ms = 0;
   unsigned long long pause_after = 0, progress_every = 0, phase1 = 0;
   int assocs = 1, conns = 1;
@@ -124,6 +124,11 @@ void configure(int fd) {
     pp.spp_pathmaxrxt = uint16_t(opt.path_max_rxt);
     pp.spp_flags = opt.hb_interval ? SPP_HB_ENABLE : 0;
     set_option(fd, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "setsockopt SCTP_PEER_ADDR_PARAMS");
+  }
+  if (opt.assoc_max_rxt) {
+    sctp_assocparams ap{};
+    ap.sasoc_asocmaxrxt = uint16_t(opt.assoc_max_rxt);
+    set_option(fd, SCTP_ASSOCINFO, &ap, sizeof ap, "setsockopt SCTP_ASSOCINFO");
   }
 }
 
@@ -446,7 +451,7 @@ void parse(int argc, char** argv) {
       {"nonblock", 0, nullptr, 12},       {"phase1", 1, nullptr, 13},
       {"stop-on-stdin", 0, nullptr, 14},  {"send-delay-us", 1, nullptr, 15},
       {"end", 1, nullptr, 16},            {"wait-ms", 1, nullptr, 17},
-      {nullptr, 0, nullptr, 0}};
+      {"assoc-max-rxt", 1, nullptr, 18},  {nullptr, 0, nullptr, 0}};
   optind = 2;
   int c;
   while ((c = getopt_long(argc, argv, "", kLong, nullptr)) != -1) {
@@ -465,6 +470,7 @@ void parse(int argc, char** argv) {
       case 'E': opt.send_failed_event = opt.events = true; break;
       case 1: opt.hb_interval = std::atoi(a); break;
       case 2: opt.path_max_rxt = std::atoi(a); break;
+      case 18: opt.assoc_max_rxt = std::atoi(a); break;
       case 3: opt.rto_initial = std::atoi(a); break;
       case 4: opt.rto_min = std::atoi(a); break;
       case 5: opt.rto_max = std::atoi(a); break;

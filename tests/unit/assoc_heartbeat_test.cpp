@@ -135,9 +135,10 @@ TEST(AssocHeartbeat, NoDeadlineBeforeEstablishedOrAfterDone) {
 // When a heartbeat-timeout CommLost must happen for a peer that vanished right
 // after the heartbeat sent at `last_sent`, with `rto` current at that moment:
 // each miss doubles RTO (capped), and the association ends at the miss that
-// takes the error count past min(Path.Max.Retrans, Association.Max.Retrans).
+// takes the error count past Association.Max.Retrans (as Linux; the path's
+// own limit only marks the path down).
 Instant expected_loss(Instant last_sent, Duration rto, const Config& c) {
-  const int limit = std::min(c.path_max_retrans, c.assoc_max_retrans);
+  const int limit = c.assoc_max_retrans;
   Instant t = last_sent;
   for (int miss = 1; miss <= limit + 1; ++miss) {
     t += c.hb_interval + rto;
@@ -156,13 +157,17 @@ TEST(AssocFailureDetection, FrozenPeerDetectedExactlyOnBudget) {
   const auto lost = h.a().events_of<CommLost>();
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0]->reason, LossReason::kHeartbeatTimeout);
-  // Defaults: 33 + 33 + 36 + 42 + 54 + 78 + 90 s after CommUp at 10 ms.
+  // Defaults: 33 s after CommUp at 10 ms, then 11 misses at 30 s + RTO each,
+  // RTO 3, 6, 12, 24, 48, then 60 s six times: 330 + 453 = 783 s.
   const Instant want = expected_loss(at(milliseconds(10) + seconds(33)), seconds(3), Config{});
-  EXPECT_EQ(want, at(milliseconds(10) + seconds(366)));
+  EXPECT_EQ(want, at(milliseconds(10) + seconds(816)));
   EXPECT_EQ(h.a().first_time<CommLost>(), want);
   EXPECT_EQ(h.a().assoc.state(), State::kDone);
   EXPECT_FALSE(h.a().assoc.next_deadline());
-  EXPECT_EQ(h.a().sent_of(kHeartbeat).size(), 6u);  // the first and five retries
+  EXPECT_EQ(h.a().sent_of(kHeartbeat).size(), 11u);  // the first and ten retries
+  // The path went down after Path.Max.Retrans (5) misses, once.
+  ASSERT_EQ(h.a().events_of<PathChange>().size(), 1u);
+  EXPECT_FALSE(h.a().events_of<PathChange>()[0]->available);
 }
 
 TEST(AssocFailureDetection, FrozenAfterMeasuredRttUsesMeasuredRto) {
@@ -171,6 +176,7 @@ TEST(AssocFailureDetection, FrozenAfterMeasuredRttUsesMeasuredRto) {
   c.rto_min = milliseconds(100);
   c.rto_max = seconds(4);
   c.path_max_retrans = 3;
+  c.assoc_max_retrans = 3;
   Harness h(c);
   h.latency = milliseconds(30);
   h.start();
@@ -190,6 +196,7 @@ TEST(AssocFailureDetection, UnackedDataIsRetrievedAfterHeartbeatTimeout) {
   Config c;
   c.hb_interval = seconds(1);
   c.path_max_retrans = 1;
+  c.assoc_max_retrans = 1;
   Harness h(c);
   h.start();
   h.freeze(h.b());
@@ -225,6 +232,7 @@ Config slow_reader_config() {
   c.rto_initial = milliseconds(500);
   c.rto_min = milliseconds(100);
   c.path_max_retrans = 1;  // two misses in a row would end it
+  c.assoc_max_retrans = 1;
   c.sndbuf = 200 * 1000;
   return c;
 }
@@ -265,6 +273,7 @@ TEST(AssocFailureDetection, PausedReaderCountsNoMisses) {
   Config c;
   c.hb_interval = seconds(1);
   c.path_max_retrans = 1;
+  c.assoc_max_retrans = 1;
   Harness h(c);
   h.latency = milliseconds(10);
   h.start();
@@ -292,6 +301,7 @@ TEST(AssocFailureDetection, PausedReaderDoesNotDetectFrozenPeer) {
   Config c;
   c.hb_interval = seconds(1);
   c.path_max_retrans = 1;
+  c.assoc_max_retrans = 1;
   Harness h(c);
   h.start();
   h.stall(h.b(), true);
@@ -316,6 +326,60 @@ TEST(AssocFailureDetection, MissesCountAndResetOnAnswer) {
   h.run_for(seconds(30));
   EXPECT_EQ(h.a().assoc.error_count(), 0u);
   EXPECT_TRUE(h.a().events_of<CommLost>().empty());
+}
+
+// SCTP_PEER_ADDR_CHANGE, as Linux for a single-homed association: beyond
+// Path.Max.Retrans misses the path is unreachable (once), the association
+// lives on until Association.Max.Retrans, and an answered heartbeat brings
+// the path back.
+// Heartbeats every 2 s (1 s interval, RTO fixed at 1 s) against a peer
+// frozen from the start.
+Harness& frozen_from_start(Harness& h) {
+  h.start();
+  h.freeze(h.b());
+  return h;
+}
+
+Config path_config(uint16_t path_max, uint16_t assoc_max) {
+  Config c;
+  c.hb_interval = seconds(1);
+  c.rto_initial = seconds(1);
+  c.rto_max = seconds(1);
+  c.path_max_retrans = path_max;
+  c.assoc_max_retrans = assoc_max;
+  return c;
+}
+
+TEST(AssocPathChange, UnreachableAfterPathLimitThenAvailableOnAnswer) {
+  Harness h(path_config(2, 6));
+  frozen_from_start(h);
+  // First heartbeat at 2 s; misses at 4, 6 and 8 s.
+  h.run_until(at(milliseconds(7900)));
+  EXPECT_EQ(h.a().assoc.error_count(), 2u);
+  EXPECT_TRUE(h.a().events_of<PathChange>().empty());
+  h.run_until(at(milliseconds(8100)));
+  ASSERT_EQ(h.a().events_of<PathChange>().size(), 1u);
+  EXPECT_FALSE(h.a().events_of<PathChange>()[0]->available);
+  EXPECT_EQ(h.a().events_of<PathChange>()[0]->reason, PathReason::kFailedThreshold);
+  EXPECT_EQ(h.a().first_time<PathChange>(), at(seconds(8)));
+  h.run_until(at(milliseconds(11900)));  // two more misses: still one event, still up
+  EXPECT_EQ(h.a().events_of<PathChange>().size(), 1u);
+  EXPECT_TRUE(h.a().events_of<CommLost>().empty());
+  h.b().frozen = false;
+  h.run_for(seconds(5));
+  ASSERT_EQ(h.a().events_of<PathChange>().size(), 2u);
+  EXPECT_TRUE(h.a().events_of<PathChange>()[1]->available);
+  EXPECT_EQ(h.a().events_of<PathChange>()[1]->reason, PathReason::kHeartbeatSuccess);
+  EXPECT_EQ(h.a().assoc.error_count(), 0u);
+  EXPECT_TRUE(h.a().events_of<CommLost>().empty());
+}
+
+TEST(AssocPathChange, NoPathEventWhenTheAssociationFailsFirst) {
+  Harness h(path_config(3, 3));
+  frozen_from_start(h);
+  h.run_for(seconds(60));
+  EXPECT_EQ(h.a().events_of<CommLost>().size(), 1u);
+  EXPECT_TRUE(h.a().events_of<PathChange>().empty());
 }
 
 }  // namespace

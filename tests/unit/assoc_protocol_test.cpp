@@ -62,8 +62,9 @@ TEST(AssocStartup, DefaultModeOffersCapability) {
   EXPECT_EQ(cap->outbound_streams, 7);
   EXPECT_EQ(cap->max_inbound_streams, 9);
   // Fragmentation is offered by default (docs/PROTOCOL.md 15.1), with the
-  // default max message of 4 MiB.
-  EXPECT_EQ(cap->features, wire::kFeatureFragmentation);
+  // default max message of 4 MiB; ERROR chunks are read (section 16).
+  EXPECT_EQ(cap->features, wire::kFeatureFragmentation | wire::kFeatureErrorReport);
+  EXPECT_FALSE(cap->has_adaptation);  // SCTP_ADAPTATION_LAYER not set
   EXPECT_EQ(cap->max_message, 4194304u);
   EXPECT_EQ(4 + d.consumed, tx.size());
 }
@@ -345,7 +346,7 @@ TEST(AssocProtocolError, HarnessPeerSendingGarbageIsDroppedBothWays) {
   ASSERT_TRUE(h.a().assoc.send(make_message(10, 0, 0, 1), h.now).ok());
   h.b().stalled = true;  // keep the DATA un-ACKed
   h.pump();
-  h.inject(h.b(), {0xC0, 0, 0, 4});  // reserved type from "b"
+  h.inject(h.b(), {0x40, 0, 0, 4});  // reserved type from "b"
   h.pump();
   const auto lost = h.a().events_of<CommLost>();
   ASSERT_EQ(lost.size(), 1u);

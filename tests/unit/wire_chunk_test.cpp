@@ -76,7 +76,8 @@ TEST(ErrorNames, EveryErrorHasADistinctName) {
   const Error all[] = {Error::kBadLength,        Error::kBadType,          Error::kDataTooShort,
                        Error::kBadAckLength,     Error::kBadHeartbeat,     Error::kBadCapability,
                        Error::kNoInit,           Error::kSecondInit,       Error::kTsnOutOfSequence,
-                       Error::kAckOutOfSequence, Error::kInvalidStream,    Error::kCapabilityMissing};
+                       Error::kAckOutOfSequence, Error::kInvalidStream,    Error::kCapabilityMissing,
+                       Error::kBadFragment,      Error::kMessageTooBig,    Error::kBadError};
   std::set<std::string> names;
   for (Error e : all) {
     const char* name = to_string(e);

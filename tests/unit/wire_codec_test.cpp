@@ -238,6 +238,34 @@ TEST(CodecCapability, Encodes) {
   expect_chunk(out, context(0), "CAPABILITY out=10 max_in=65535 features=01020304");
 }
 
+// The adaptation layer indication (parameter 4) follows the others; an
+// older receiver skips it as an unknown parameter.
+TEST(CodecCapability, AdaptationIndication) {
+  Buffer out;
+  Capability cap{10, 65535, 0x00000003, 4194304};
+  cap.has_adaptation = true;
+  cap.adaptation_ind = 0x01020304;
+  encode_capability(out, cap);
+  EXPECT_EQ(to_hex(out),
+            "80 00 00 24 00 01 00 08 00 0a ff ff 00 02 00 08 00 00 00 03 00 03 00 08 00 40 00 00 "
+            "00 04 00 08 01 02 03 04");
+  expect_chunk(out, context(0), "CAPABILITY out=10 max_in=65535 features=00000003 max_message=4194304 adaptation=16909060");
+  Buffer without_max;
+  cap.max_message = 0;
+  cap.features = 0x2;
+  cap.adaptation_ind = 0;  // zero is a value like any other on the wire
+  encode_capability(without_max, cap);
+  EXPECT_EQ(to_hex(without_max),
+            "80 00 00 1c 00 01 00 08 00 0a ff ff 00 02 00 08 00 00 00 02 00 04 00 08 00 00 00 00");
+  expect_chunk(without_max, context(0), "CAPABILITY out=10 max_in=65535 features=00000002 adaptation=0");
+  const Decoded twice = decode_chunk(
+      hex("80 00 00 1c 00 01 00 08 00 0a ff ff 00 04 00 08 00 00 00 01 00 04 00 08 00 00 00 01"), context(0));
+  EXPECT_EQ(twice.status, Decoded::Status::kError);
+  const Decoded short_value =
+      decode_chunk(hex("80 00 00 12 00 01 00 08 00 0a ff ff 00 04 00 06 00 01 00 00"), context(0));
+  EXPECT_EQ(short_value.status, Decoded::Status::kError);
+}
+
 TEST(CodecCapability, FeaturesAreOptional) {
   expect_chunk(hex("80 00 00 0c 00 01 00 08 00 01 00 02"), context(0),
                "CAPABILITY out=1 max_in=2 features=00000000");
@@ -253,9 +281,39 @@ TEST(CodecCapability, UnknownParametersAreSkipped) {
 // ---- Extension chunks ----------------------------------------------------
 
 TEST(CodecExtension, UnknownExtensionTypesAreSkipped) {
-  expect_chunk(hex("82 00 00 04"), context(0), "SKIPPED type=82");
+  expect_chunk(hex("83 00 00 04"), context(0), "SKIPPED type=83");
   expect_chunk(hex("9c 5a 00 05 aa 00 00 00"), context(0), "SKIPPED type=9c");
   expect_chunk(hex("bf ff 00 0a 01 02 03 04 05 06 00 00"), context(0), "SKIPPED type=bf");
+}
+
+// docs/PROTOCOL.md 16: high bits 11 are skipped too, and the whole chunk is
+// kept for the "Unrecognized Chunk Type" report.
+TEST(CodecExtension, SkipAndReportTypesCarryTheChunk) {
+  expect_chunk(hex("c0 00 00 04"), context(0), "SKIPPED type=c0 report=c0 00 00 04");
+  expect_chunk(hex("c5 07 00 06 ab cd 00 00"), context(0), "SKIPPED type=c5 report=c5 07 00 06 ab cd");
+  expect_chunk(hex("ff 00 00 05 ee 00 00 00"), context(0), "SKIPPED type=ff report=ff 00 00 05 ee");
+}
+
+TEST(CodecExtension, ErrorChunk) {
+  Buffer out;
+  const Buffer unknown = hex("c5 07 00 06 ab cd");
+  encode_error(out, kCauseUnrecognizedChunk, unknown);
+  // Cause 6, Length 4 + 6; chunk Length 14, two padding bytes.
+  EXPECT_EQ(to_hex(out), "82 00 00 0e 00 06 00 0a c5 07 00 06 ab cd 00 00");
+  expect_chunk(out, context(0), "ERROR causes=00 06 00 0a c5 07 00 06 ab cd");
+  // Two causes; the first padded inside the chunk, the last's padding outside it.
+  expect_chunk(hex("82 00 00 11 00 06 00 05 aa 00 00 00 00 01 00 05 bb 00 00 00"), context(0),
+               "ERROR causes=00 06 00 05 aa 00 00 00 00 01 00 05 bb");
+  expect_chunk(hex("82 00 00 04"), context(0), "ERROR causes=");
+}
+
+TEST(CodecExtension, ErrorCauseIsTruncatedToFitOneChunk) {
+  Buffer out;
+  const Buffer big(70000, 0xab);
+  encode_error(out, kCauseUnrecognizedChunk, big);
+  ASSERT_EQ(out.size(), 65536u);
+  EXPECT_EQ(to_hex(Bytes(out).first(8)), "82 00 ff ff 00 06 ff fb");
+  EXPECT_EQ(decode_chunk(out, context(0)).status, Decoded::Status::kChunk);
 }
 
 TEST(CodecExtension, ShutdownChunk) {
@@ -303,8 +361,11 @@ const BadCase kBadCases[] = {
     {"type 2", 0, true, "02 00 00 04", Error::kBadType},
     {"type 6", 0, true, "06 00 00 04", Error::kBadType},
     {"type 127", 0, true, "7f 00 00 04", Error::kBadType},
-    {"type 0xc0", 0, true, "c0 00 00 04", Error::kBadType},
-    {"type 0xff", 0, true, "ff 00 00 04", Error::kBadType},
+    {"type 0x40", 0, true, "40 00 00 04", Error::kBadType},
+    {"type 0x7e", 0, true, "7e 00 00 04", Error::kBadType},
+    {"error cause length 3", 0, true, "82 00 00 08 00 06 00 03", Error::kBadError},
+    {"error cause overruns", 0, true, "82 00 00 0c 00 06 00 0c 00 00 00 00", Error::kBadError},
+    {"error trailing bytes", 0, true, "82 00 00 0a 00 06 00 04 00 01 00 00", Error::kBadError},
     {"type 2 length 0", 0, true, "02 00 00 00", Error::kBadType},
     {"ack length 6", 0, true, "03 00 00 06 00 00 00 00", Error::kBadAckLength},
     {"ack length 12", 0, true, "03 00 00 0c 00 00 00 00 00 00 00 00", Error::kBadAckLength},
@@ -383,7 +444,7 @@ TEST(CodecMalformed, HeaderErrorsNeedOnlyTheHeader) {
   EXPECT_EQ(decode_chunk(hex("01 00 00 08"), context(0)).error, Error::kBadLength);
   EXPECT_EQ(decode_chunk(hex("00 00 00 10"), context(0)).error, Error::kDataTooShort);
   EXPECT_EQ(decode_chunk(hex("03 00 00 04"), context(0, true)).error, Error::kBadAckLength);
-  EXPECT_EQ(decode_chunk(hex("c1 00 ff ff"), context(0)).error, Error::kBadType);
+  EXPECT_EQ(decode_chunk(hex("41 00 ff ff"), context(0)).error, Error::kBadType);
 }
 
 TEST(CodecMalformed, ShortHeaderNeedsMore) {

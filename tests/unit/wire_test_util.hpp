@@ -68,9 +68,16 @@ inline std::string describe(const Chunk& c) {
   } else if (const auto* cap = std::get_if<Capability>(&c)) {
     std::snprintf(buf, sizeof buf, "CAPABILITY out=%u max_in=%u features=%08x", cap->outbound_streams,
                   cap->max_inbound_streams, cap->features);
-    if (cap->max_message != 0) return buf + std::string(" max_message=") + std::to_string(cap->max_message);
+    std::string text = buf;
+    if (cap->max_message != 0) text += " max_message=" + std::to_string(cap->max_message);
+    if (cap->has_adaptation) text += " adaptation=" + std::to_string(cap->adaptation_ind);
+    return text;
+  } else if (const auto* e = std::get_if<ErrorChunk>(&c)) {
+    return "ERROR causes=" + to_hex(e->causes);
   } else {
-    std::snprintf(buf, sizeof buf, "SKIPPED type=%02x", std::get<Skipped>(c).type);
+    const Skipped& k = std::get<Skipped>(c);
+    std::snprintf(buf, sizeof buf, "SKIPPED type=%02x", k.type);
+    if (k.report) return buf + std::string(" report=") + to_hex(k.chunk);
   }
   return buf;
 }

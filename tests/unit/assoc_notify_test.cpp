@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+// The association's notification events beyond the life cycle: SenderDry,
+// Adaptation (CAPABILITY parameter 4), RemoteError (our ERROR chunk and the
+// skip-and-report rule, docs/PROTOCOL.md 16) and PartialDeliveryAborted
+// (Config::partial_delivery). PathChange is in assoc_heartbeat_test.cpp.
+#include <gtest/gtest.h>
+
+#include "assoc_harness.hpp"
+
+namespace sctpmap::assoc::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(AssocSenderDry, ReportedWhenTheLastOutstandingMessageIsAcked) {
+  Harness h(Config{});
+  h.latency = milliseconds(5);
+  h.start();
+  h.run_for(milliseconds(20));
+  EXPECT_TRUE(h.a().assoc.dry());
+  EXPECT_TRUE(h.a().events_of<SenderDry>().empty());  // nothing was sent yet
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE(h.a().assoc.send(make_message(100, 0, 0, i), h.now).ok());
+  EXPECT_FALSE(h.a().assoc.dry());
+  h.run_for(milliseconds(100));
+  EXPECT_TRUE(h.a().assoc.dry());
+  ASSERT_EQ(h.a().events_of<SenderDry>().size(), 1u);  // once for the three, not per ACK
+  ASSERT_TRUE(h.a().assoc.send(make_message(100), h.now).ok());
+  h.run_for(milliseconds(100));
+  EXPECT_EQ(h.a().events_of<SenderDry>().size(), 2u);  // dry again after sending again
+  EXPECT_TRUE(h.b().events_of<SenderDry>().empty());   // b never sent anything
+}
+
+// Our own ACKs and heartbeat answers waiting to be written are no user
+// data: b, which only receives, is dry throughout.
+TEST(AssocSenderDry, PendingAcksAreNotUserData) {
+  Association b = established_after(Config{}, start_bytes(Config{}));
+  b.consume_tx(b.pending_tx().size());
+  wire::Buffer in;
+  const uint8_t byte = 0x5a;
+  wire::encode_data(in, wire::DataFormat{}, wire::kDataBegin | wire::kDataEnd, 0, 0, 0, 0, wire::Bytes(&byte, 1));
+  CollectSink sink;
+  ASSERT_EQ(b.receive(wire::Bytes(in), Instant{}, sink), in.size());
+  b.delivered(1, Instant{});
+  EXPECT_FALSE(b.pending_tx().empty());  // the ACK waits to be written
+  EXPECT_TRUE(b.dry());
+}
+
+TEST(AssocSenderDry, NotDryWhileTheReaderHoldsMessages) {
+  Harness h(Config{});
+  h.start();
+  h.run_for(milliseconds(10));
+  h.stall(h.b(), true);
+  ASSERT_TRUE(h.a().assoc.send(make_message(100), h.now).ok());
+  h.run_for(seconds(5));
+  EXPECT_FALSE(h.a().assoc.dry());
+  EXPECT_TRUE(h.a().events_of<SenderDry>().empty());
+}
+
+TEST(AssocAdaptation, PeerIndicationFollowsCommUp) {
+  Config with;
+  with.adaptation_ind = 0x11223344;
+  Harness h(with, Config{});
+  h.start();
+  h.run_for(milliseconds(10));
+  // b hears a's indication right after its CommUp; a hears none.
+  ASSERT_GE(h.b().events.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<CommUp>(h.b().events[0].event));
+  const auto* ind = std::get_if<Adaptation>(&h.b().events[1].event);
+  ASSERT_NE(ind, nullptr);
+  EXPECT_EQ(ind->ind, 0x11223344u);
+  EXPECT_TRUE(h.a().events_of<Adaptation>().empty());
+}
+
+TEST(AssocAdaptation, StrictModeSendsNoIndication) {
+  Config strict;
+  strict.adaptation_ind = 7;
+  strict.strict_draft = true;
+  Harness h(strict, Config{});
+  h.start();
+  h.run_for(milliseconds(10));
+  EXPECT_EQ(h.b().events_of<CommUp>().size(), 1u);
+  EXPECT_TRUE(h.b().events_of<Adaptation>().empty());
+}
+
+TEST(AssocRemoteError, UnknownReportChunkIsAnsweredWithCause6) {
+  Harness h(Config{});
+  h.start();
+  h.run_for(milliseconds(10));
+  // b's "newer version" sends type 0xC5, which a does not know: a skips it,
+  // answers with an ERROR chunk, and b reports the cause.
+  h.inject(h.b(), {0xC5, 0x07, 0x00, 0x06, 0xAB, 0xCD, 0x00, 0x00});
+  h.run_for(milliseconds(10));
+  EXPECT_EQ(h.a().assoc.state(), State::kEstablished);
+  ASSERT_EQ(h.a().sent_of(0x82).size(), 1u);
+  const auto errors = h.b().events_of<RemoteError>();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0]->cause, wire::kCauseUnrecognizedChunk);
+  EXPECT_EQ(errors[0]->info, (std::vector<uint8_t>{0xC5, 0x07, 0x00, 0x06, 0xAB, 0xCD, 0, 0}));  // padded
+  // A silent-skip type (high bits 10) is not reported.
+  h.inject(h.b(), {0x9C, 0x00, 0x00, 0x04});
+  h.run_for(milliseconds(10));
+  EXPECT_EQ(h.b().events_of<RemoteError>().size(), 1u);
+}
+
+TEST(AssocRemoteError, NotSentToAPeerThatDoesNotReadErrors) {
+  // b is strict: it sends no CAPABILITY, so a may not send it an ERROR chunk.
+  Config strict;
+  strict.strict_draft = true;
+  Harness h(Config{}, strict);
+  h.start();
+  h.run_for(milliseconds(10));
+  h.inject(h.b(), {0xC5, 0x00, 0x00, 0x04});
+  h.run_for(milliseconds(10));
+  EXPECT_EQ(h.a().assoc.state(), State::kEstablished);
+  EXPECT_TRUE(h.a().sent_of(0x82).empty());
+}
+
+TEST(AssocRemoteError, EveryCauseIsOneEvent) {
+  Association a = established_after(Config{}, start_bytes(Config{}));
+  const wire::Buffer in = {0x82, 0, 0, 0x11, 0, 6, 0, 5, 0xAA, 0, 0, 0, 0, 1, 0, 5, 0xBB, 0, 0, 0};
+  CollectSink sink;
+  EXPECT_EQ(a.receive(wire::Bytes(in), Instant{}, sink), in.size());
+  std::vector<RemoteError> got;
+  while (auto e = a.poll_event())
+    if (auto* r = std::get_if<RemoteError>(&*e)) got.push_back(*r);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].cause, 6);
+  EXPECT_EQ(got[0].info, (std::vector<uint8_t>{0xAA, 0, 0, 0}));
+  EXPECT_EQ(got[1].cause, 1);
+  EXPECT_EQ(got[1].info, (std::vector<uint8_t>{0xBB, 0, 0, 0}));
+}
+
+// A message of three fragments from a peer that negotiated fragmentation.
+std::vector<uint8_t> three_fragments(size_t* first_two_end) {
+  Config c;
+  c.sndbuf = 1u << 20;
+  Association a(c);
+  a.start(Instant{});
+  const wire::Buffer in = start_bytes(Config{});
+  CollectSink sink;
+  EXPECT_EQ(a.receive(wire::Bytes(in), Instant{}, sink), in.size());
+  EXPECT_TRUE(a.send(make_message(2 * wire::kMaxDraftMessage + 10, 3, 9), Instant{}).ok());
+  std::vector<uint8_t> t(a.pending_tx().begin(), a.pending_tx().end());
+  const size_t start = start_bytes(c).size();
+  const size_t fragment = (wire::kMaxDraftMessage + 16 + 3) & ~size_t{3};
+  *first_two_end = start + 2 * fragment;
+  return t;
+}
+
+// The receiving side, started, in partial delivery mode or not.
+Association receiver(bool partial_delivery) {
+  Config c;
+  c.partial_delivery = partial_delivery;
+  Association b(c);
+  b.start(Instant{});
+  return b;
+}
+
+TEST(AssocPartialDelivery, PiecesAsTheyComeThenAbortedBeforeCommLost) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver(true);
+  CollectSink sink;
+  EXPECT_EQ(b.receive(wire::Bytes(t).first(cut), Instant{}, sink), cut);
+  ASSERT_EQ(sink.got.size(), 2u);  // two pieces handed out, the last not yet here
+  EXPECT_EQ(sink.got[0].payload.size(), wire::kMaxDraftMessage);
+  EXPECT_EQ(sink.got[0].sid, 3);
+  b.on_transport_error(true, Instant{});
+  std::vector<Event> events;
+  while (auto e = b.poll_event()) events.push_back(*e);
+  ASSERT_EQ(events.size(), 3u);  // CommUp, PartialDeliveryAborted, CommLost
+  const auto* pd_event = std::get_if<PartialDeliveryAborted>(&events[1]);
+  ASSERT_NE(pd_event, nullptr);
+  EXPECT_EQ(pd_event->sid, 3);
+  EXPECT_EQ(pd_event->ssn, 0);
+  EXPECT_TRUE(std::holds_alternative<CommLost>(events[2]));
+}
+
+TEST(AssocPartialDelivery, CompleteMessageIsAckedPerFragmentAndNotAborted) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver(true);
+  CollectSink sink;
+  EXPECT_EQ(b.receive(wire::Bytes(t), Instant{}, sink), t.size());
+  ASSERT_EQ(sink.got.size(), 3u);
+  EXPECT_EQ(sink.got[2].payload.size(), 10u);
+  const size_t before = b.pending_tx().size();
+  b.delivered(1, Instant{});  // the application took the one message: three ACKs
+  EXPECT_EQ(b.pending_tx().size() - before, 3u * 8u);
+  b.on_transport_error(true, Instant{});
+  while (auto e = b.poll_event()) EXPECT_FALSE(std::holds_alternative<PartialDeliveryAborted>(*e));
+}
+
+TEST(AssocPartialDelivery, WholeModeKeepsTheMessageUntilItsEnd) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver(false);
+  CollectSink sink;
+  EXPECT_EQ(b.receive(wire::Bytes(t).first(cut), Instant{}, sink), cut);
+  EXPECT_TRUE(sink.got.empty());
+  b.on_transport_error(true, Instant{});
+  while (auto e = b.poll_event()) EXPECT_FALSE(std::holds_alternative<PartialDeliveryAborted>(*e));
+}
+
+}  // namespace
+}  // namespace sctpmap::assoc::test
