@@ -101,6 +101,15 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool send_held(Instant now);
   void take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
   static assoc::Message app_message(const ToEngine& h, const uint8_t* data, size_t len);
+  // PR-SCTP time-to-live (docs/ARCHITECTURE.md): a message with a TTL goes
+  // into the association only once everything before it is written to TCP,
+  // and nothing follows it while it is unwritten, so that the association
+  // can still take it back (Association::unwritten_ttl_tail).
+  bool must_wait(bool has_ttl) const {
+    return assoc_.unwritten_ttl_tail() || (has_ttl && !assoc_.pending_tx().empty());
+  }
+  // An expired message that waited unwritten: SEND_FAILED, never sent.
+  bool drop_expired(assoc::Message& m, Instant now);
   void submit(assoc::Message msg, Instant now);
   void report_unsent(assoc::Message& m);
   size_t feed(const uint8_t* data, size_t len, Instant now);
