@@ -110,6 +110,7 @@ void Association::expire_tail(Instant now) {
     if ((u.message.flags & kSctpUnordered) == 0) --next_ssn_[u.message.sid];
     events_.emplace_back(SendFailed{false, std::move(u.message)});
     unacked_.pop_back();
+    maybe_send_shutdown();  // it may have been all that a graceful shutdown waited for
   }
 }
 

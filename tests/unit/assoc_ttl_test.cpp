@@ -97,6 +97,29 @@ TEST_F(Blocked, MessageBehindTheTtlMessageKeepsItAlive) {
   EXPECT_EQ(h.b().taken[3].ppid, 9u);
 }
 
+// A graceful shutdown that waited only for the expired message goes on:
+// our SHUTDOWN chunk (extension mode) follows at once.
+TEST(AssocTtl, ShutdownGoesOnWhenTheLastMessageExpires) {
+  Harness h{Config{}};
+  h.start();
+  ASSERT_TRUE(h.run_until_pred([&] { return h.a().assoc.state() == State::kEstablished &&
+                                           h.b().assoc.state() == State::kEstablished; },
+                               milliseconds(100)));
+  h.window = 0;
+  Association& a = h.a().assoc;
+  ASSERT_TRUE(a.send(with_ttl(make_message(100, 0, 9), h.now + milliseconds(5)), h.now).ok());
+  a.shutdown(h.now);
+  a.on_timeout(h.now + milliseconds(5));
+  ASSERT_EQ(a.unacked_count(), 0u);
+  ASSERT_FALSE(a.pending_tx().empty());
+  EXPECT_EQ(a.pending_tx()[0], static_cast<uint8_t>(wire::ChunkType::kShutdown));
+  h.window = 1u << 20;
+  ASSERT_TRUE(h.run_until_pred([&] { return !h.a().events_of<ShutdownComplete>().empty() &&
+                                           !h.b().events_of<ShutdownComplete>().empty(); },
+                               milliseconds(2000)));
+  EXPECT_TRUE(h.b().taken.empty());
+}
+
 TEST(AssocTtl, PartlyWrittenMessageIsSent) {
   Harness h{Config{}};
   h.start();
