@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <set>
 
@@ -34,21 +35,32 @@ Kind kind_of(int i) {
 
 bool expires(int i) { return kind_of(i) == Kind::kSendmsgTtl || kind_of(i) == Kind::kSendvTtl; }
 
+// sctp_sendmsg's timetolive (no policy: TTL, as Linux); on a one-to-many
+// socket (`id` set) sctp_send's sinfo_timetolive, which names the association.
+int send_ttl(int fd, sctp_assoc_t id, const std::vector<uint8_t>& data, uint32_t ppid, uint32_t ttl) {
+  if (id == 0) return sctp_sendmsg(fd, data.data(), data.size(), nullptr, 0, ppid, 0, 0, ttl, 0);
+  sctp_sndrcvinfo info{};
+  info.sinfo_ppid = ppid;
+  info.sinfo_timetolive = ttl;
+  info.sinfo_assoc_id = id;
+  return sctp_send(fd, data.data(), data.size(), &info, 0);
+}
+
 // Message i: PPID i, 1000 bytes of pattern seed i; its TTL by kind, through
-// sctp_sendmsg's timetolive (no policy: TTL, as Linux) or sctp_sendv's
-// SCTP_PRINFO (SCTP_PR_SCTP_TTL).
-int send_one(int fd, int i) {
+// send_ttl or sctp_sendv's SCTP_PRINFO (SCTP_PR_SCTP_TTL).
+int send_one(int fd, sctp_assoc_t id, int i) {
   auto data = pattern(kSize, static_cast<uint8_t>(i));
   const uint32_t ppid = htonl(static_cast<uint32_t>(i));
   switch (kind_of(i)) {
-    case Kind::kPlain: return sctp_sendmsg(fd, data.data(), data.size(), nullptr, 0, ppid, 0, 0, 0, 0);
-    case Kind::kSendmsgTtl: return sctp_sendmsg(fd, data.data(), data.size(), nullptr, 0, ppid, 0, 0, kShortTtl, 0);
-    case Kind::kLongTtl: return sctp_sendmsg(fd, data.data(), data.size(), nullptr, 0, ppid, 0, 0, kLongTtl, 0);
+    case Kind::kPlain: return send_ttl(fd, id, data, ppid, 0);
+    case Kind::kSendmsgTtl: return send_ttl(fd, id, data, ppid, kShortTtl);
+    case Kind::kLongTtl: return send_ttl(fd, id, data, ppid, kLongTtl);
     case Kind::kSendvTtl: {
       iovec iov{data.data(), data.size()};
       sctp_sendv_spa spa{};
       spa.sendv_flags = SCTP_SEND_SNDINFO_VALID | SCTP_SEND_PRINFO_VALID;
       spa.sendv_sndinfo.snd_ppid = ppid;
+      spa.sendv_sndinfo.snd_assoc_id = id;
       spa.sendv_prinfo.pr_policy = SCTP_PR_SCTP_TTL;
       spa.sendv_prinfo.pr_value = kShortTtl;
       return static_cast<int>(sctp_sendv(fd, &iov, 1, nullptr, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0));
@@ -81,12 +93,44 @@ uint32_t failed_ppid(const Received& r, bool new_style) {
   return i;
 }
 
-void run_ttl(bool new_style, bool pr_off) {
+void small_sndbuf(int fd) {
+  const int small = 4096;  // 8 KiB un-ACKed: the window fills after a few messages
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+}
+
+// The sender as a one-to-many socket: its one association, to a's listener,
+// replaces a.client; returns its id.
+sctp_assoc_t many_sender(Assoc& a) {
+  const int fd = many_socket();
+  small_sndbuf(fd);
+  sockaddr_in to = loopback(a.port);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
+  const int server = accept_within(a.listener, 5000);
+  EXPECT_GE(server, 0);
+  subscribe(server, Events{});
+  close(a.client);
+  close(a.server);
+  a.client = fd;
+  a.server = server;
+  alignas(sctp_assoc_ids) char buf[sizeof(sctp_assoc_ids) + 4 * sizeof(sctp_assoc_t)];
+  socklen_t len = sizeof buf;
+  EXPECT_EQ(getsockopt(fd, SOL_SCTP, SCTP_GET_ASSOC_ID_LIST, buf, &len), 0) << std::strerror(errno);
+  sctp_assoc_ids ids;
+  std::memcpy(&ids, buf, sizeof ids);
+  EXPECT_EQ(ids.gaids_number_of_ids, 1u);
+  sctp_assoc_t id;
+  std::memcpy(&id, buf + offsetof(sctp_assoc_ids, gaids_assoc_id), sizeof id);
+  return id;
+}
+
+void run_ttl(bool new_style, bool pr_off, bool many = false) {
   Assoc a;
-  ASSERT_NO_FATAL_FAILURE(make_assoc(a, nullptr, [](int fd) {
-    const int small = 4096;  // 8 KiB un-ACKed: the window fills after a few messages
-    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
-  }));
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a, nullptr, small_sndbuf));
+  sctp_assoc_t id = 0;
+  if (many) {
+    id = many_sender(a);
+    ASSERT_GT(id, 0);
+  }
   if (new_style) {
     sctp_event se{};
     se.se_type = SCTP_SEND_FAILED_EVENT;
@@ -101,9 +145,9 @@ void run_ttl(bool new_style, bool pr_off) {
   }
   // Non-blocking: a send that would wait fails the test instead of hanging it.
   ASSERT_EQ(fcntl(a.client, F_SETFL, fcntl(a.client, F_GETFL) | O_NONBLOCK), 0);
-  for (int i = 0; i < kCount; ++i) ASSERT_GE(send_one(a.client, i), 0) << i << ": " << std::strerror(errno);
+  for (int i = 0; i < kCount; ++i) ASSERT_GE(send_one(a.client, id, i), 0) << i << ": " << std::strerror(errno);
   usleep(300 * 1000);  // every 50 ms TTL still waiting has passed
-  ASSERT_EQ(sctp_sendmsg(a.client, "end", 3, nullptr, 0, htonl(kEnd), 0, 0, 0, 0), 3) << std::strerror(errno);
+  ASSERT_EQ(send_ttl(a.client, id, {'e', 'n', 'd'}, htonl(kEnd), 0), 3) << std::strerror(errno);
 
   std::vector<uint32_t> got;
   for (;;) {
@@ -145,6 +189,7 @@ void run_ttl(bool new_style, bool pr_off) {
 API_TEST(TtlExpiredUnsentComeBackAsSendFailed, 60) { run_ttl(false, false); }
 API_TEST(TtlExpiredUnsentComeBackAsSendFailedEvent, 60) { run_ttl(true, false); }
 API_TEST(TtlIgnoredWithoutPrSupported, 60) { run_ttl(false, true); }
+API_TEST(TtlOneToManySender, 60) { run_ttl(true, false, true); }
 
 // SCTP_PR_SUPPORTED, SCTP_DEFAULT_PRINFO, SCTP_DEFAULT_SEND_PARAM's
 // timetolive and SCTP_PRINFO on send, with Linux's checks
