@@ -395,8 +395,7 @@ bool Conn::send_held(Instant now) {
       held_.pop_front();
       continue;
     }
-    if (must_wait(held_.front().has_ttl())) flush_tx(now);
-    if (must_wait(held_.front().has_ttl())) return false;  // TCP's POLLOUT or the expiry timer resumes
+    if (must_wait_after_flush(held_.front(), now)) return false;
     if (!assoc_.can_send(held_.front().payload.size())) {
       SCTPMAP_LOG(kDebug, "assoc %d: send buffer full (%zu bytes un-ACKed), holding %zu message(s)", assoc_id_,
                   assoc_.unacked_bytes(), held_.size());
@@ -474,6 +473,12 @@ assoc::Message Conn::app_message(const ToEngine& h, const uint8_t* data, size_t 
   return msg;
 }
 
+bool Conn::must_wait_after_flush(const assoc::Message& m, Instant now) {
+  if (!must_wait(m.has_ttl())) return false;
+  flush_tx(now);
+  return must_wait(m.has_ttl());
+}
+
 bool Conn::drop_expired(assoc::Message& m, Instant now) {
   if (m.expires > now) return false;  // kNoExpiry never passes: no clock read for it
   report_unsent(m);
@@ -487,7 +492,7 @@ void Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, 
   if (h.kind == ToEngineKind::kFiller) return;
   assoc::Message msg = app_message(h, data, len);
   if (drop_expired(msg, now)) return;
-  if (!held_.empty() || !assoc_.can_send(len) || must_wait(msg.has_ttl())) {
+  if (!held_.empty() || !assoc_.can_send(len) || must_wait_after_flush(msg, now)) {
     held_bytes_ += msg.payload.size();
     held_.push_back(std::move(msg));  // keeps order behind what is already held
     return;

@@ -108,6 +108,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool must_wait(bool has_ttl) const {
     return assoc_.unwritten_ttl_tail() || (has_ttl && !assoc_.pending_tx().empty());
   }
+  // must_wait(), after writing what TCP takes now: then only TCP's POLLOUT
+  // or the expiry timer can end the wait, and both resume the application's
+  // messages (pull_app).
+  bool must_wait_after_flush(const assoc::Message& m, Instant now);
   // An expired message that waited unwritten: SEND_FAILED, never sent.
   bool drop_expired(assoc::Message& m, Instant now);
   void submit(assoc::Message msg, Instant now);

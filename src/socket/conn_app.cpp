@@ -126,7 +126,7 @@ Conn::Take Conn::take_from_hub(const ToEngine& h, const uint8_t* data, size_t le
   }
   assoc::Message m = app_message(h, data, len);
   if (drop_expired(m, now)) return Take::kTaken;
-  if (!up_ || !held_.empty() || !assoc_.can_send(len) || must_wait(m.has_ttl())) {
+  if (!up_ || !held_.empty() || !assoc_.can_send(len) || must_wait_after_flush(m, now)) {
     held_.push_back(std::move(m));
     held_bytes_ += len;
     // Before COMM_UP a bounded amount waits here without stopping the other
