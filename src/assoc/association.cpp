@@ -89,8 +89,13 @@ bool Association::wants_fin() const {
 }
 
 std::optional<Instant> Association::next_deadline() const {
-  if (!heartbeat_running()) return std::nullopt;
-  return hb_.deadline(rto_.rto());
+  std::optional<Instant> at;
+  if (heartbeat_running()) at = hb_.deadline(rto_.rto());
+  if (unwritten_ttl_tail()) {
+    const Instant expires = unacked_.back()->message.expires;
+    if (!at || expires < *at) at = expires;
+  }
+  return at;
 }
 
 std::optional<Event> Association::poll_event() {

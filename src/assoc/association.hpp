@@ -101,6 +101,13 @@ class Association {
   Result<void, SendError> send(Message message, Instant now);
   // True when a message of `len` bytes fits in the send buffer now.
   bool can_send(size_t len) const;
+  // PR-SCTP time-to-live (Message::expires): the newest message carries a
+  // deadline and none of its bytes are written yet. on_timeout() takes it
+  // back once the deadline passes (SendFailed, SCTP_DATA_UNSENT, in the
+  // order of the events): only the newest message, so no later TSN or SSN
+  // needs renumbering, which is why callers send nothing behind it while
+  // this is true. next_deadline() includes its deadline.
+  bool unwritten_ttl_tail() const;
   // The largest message send() takes now (EMSGSIZE above it); valid after
   // CommUp. fragment_point() unless fragmentation is negotiated; then the
   // smaller of Config::max_message, the peer's max message and Config::sndbuf
@@ -160,6 +167,7 @@ class Association {
   Step on_data(const wire::Data& d, DeliverySink& sink);      // association_data.cpp
   Step on_fragment(const wire::Data& d, DeliverySink& sink);  // association_data.cpp
   void reset_reassembly();
+  void expire_tail(Instant now);  // association_data.cpp
   Step on_ack(const wire::Ack& a);
   Step on_capability(const wire::Capability& c, Instant now);
   void on_shutdown_chunk();

@@ -151,6 +151,7 @@ bool Association::can_write() const { return state_ != State::kShutdownSent && s
 
 void Association::on_timeout(Instant now) {
   saw(now);
+  expire_tail(now);
   if (!heartbeat_running() || now < hb_.deadline(rto_.rto())) return;
   if (hb_.is_miss()) {
     // RFC 9260 8.3: an unanswered heartbeat counts against the error counter

@@ -73,6 +73,7 @@ Result<void, SendError> Association::send(Message message, Instant now) {
   const bool frag = reader_.fragmentation();
   const size_t point = fragment_point();
   const uint32_t first_tsn = next_tsn_;
+  const uint64_t start = tx_.end_offset();
   const wire::Bytes payload(message.payload);
   wire::Buffer& out = tx_.out();
   // docs/PROTOCOL.md 15.3: fragments back to back, never interleaved with
@@ -87,8 +88,30 @@ Result<void, SendError> Association::send(Message message, Instant now) {
     }
     wire::encode_data(out, our_format_, flags, next_tsn_++, message.sid, ssn, message.ppid, payload.subspan(at, n));
   }
-  unacked_.push(first_tsn, next_tsn_ - first_tsn, tx_.end_offset(), std::move(message));
+  unacked_.push(first_tsn, next_tsn_ - first_tsn, start, tx_.end_offset(), std::move(message));
   return {};
+}
+
+bool Association::unwritten_ttl_tail() const {
+  const Unacked* u = unacked_.back();
+  return u != nullptr && u->message.has_ttl() && u->start_offset >= tx_.consumed_offset();
+}
+
+// The mapping delivers whatever reaches TCP, so a PR-SCTP message can only
+// be abandoned before its first byte is written (docs/ARCHITECTURE.md,
+// "Time-to-live"). Taking back the newest message undoes exactly its send():
+// its DATA bytes (ACKs queued after them stay), its TSNs and its SSN, so the
+// peer sees the sequence it would have seen had it never been sent.
+void Association::expire_tail(Instant now) {
+  while (unwritten_ttl_tail() && unacked_.back()->message.expires <= now) {
+    Unacked& u = *unacked_.back();
+    tx_.erase(u.start_offset, u.end_offset);
+    next_tsn_ -= u.chunks;
+    if ((u.message.flags & kSctpUnordered) == 0) --next_ssn_[u.message.sid];
+    events_.emplace_back(SendFailed{false, std::move(u.message)});
+    unacked_.pop_back();
+    maybe_send_shutdown();  // it may have been all that a graceful shutdown waited for
+  }
 }
 
 void Association::delivered(uint32_t count, Instant now) {

@@ -7,9 +7,13 @@
 #include <variant>
 #include <vector>
 
+#include "assoc/instant.hpp"
 #include "wire/chunk.hpp"
 
 namespace sctpmap::assoc {
+
+// A deadline that never passes: the message has no PR-SCTP time-to-live.
+inline constexpr Instant kNoExpiry{INT64_MAX};
 
 // A message as the user submitted it; kept until ACKed, returned on failure.
 struct Message {
@@ -17,7 +21,12 @@ struct Message {
   uint32_t ppid = 0;        // host byte order as the user gave it; wire order is the user's business (RFC 6458)
   uint16_t flags = 0;       // SCTP_UNORDERED etc. as in sinfo_flags
   uint32_t context = 0;     // sinfo_context, returned in SEND_FAILED
+  // PR-SCTP time-to-live (RFC 3758, SCTP_PR_SCTP_TTL): when it passes before
+  // any of the message is written to TCP, the message comes back as
+  // SEND_FAILED / SCTP_DATA_UNSENT instead of being sent.
+  Instant expires = kNoExpiry;
   std::vector<uint8_t> payload;
+  bool has_ttl() const { return expires != kNoExpiry; }
 };
 
 struct CommUp {

@@ -26,6 +26,14 @@ void TxBuffer::consume(size_t n) {
   }
 }
 
+void TxBuffer::erase(uint64_t from, uint64_t to) {
+  from = std::max(from, consumed_offset());
+  to = std::min(to, end_offset());
+  if (from >= to) return;
+  const auto at = buf_.begin() + static_cast<std::ptrdiff_t>(from - base_);
+  buf_.erase(at, at + static_cast<std::ptrdiff_t>(to - from));
+}
+
 void TxBuffer::clear() {
   base_ += buf_.size();
   buf_.clear();

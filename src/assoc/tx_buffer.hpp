@@ -25,6 +25,9 @@ class TxBuffer {
   void consume(size_t n);
   // Drops everything queued (the association is over).
   void clear();
+  // Removes the bytes at absolute offsets [from, to), none of them written
+  // yet (from >= consumed_offset()); what followed them moves up.
+  void erase(uint64_t from, uint64_t to);
 
   uint64_t consumed_offset() const { return base_ + head_; }
   uint64_t end_offset() const { return base_ + buf_.size(); }

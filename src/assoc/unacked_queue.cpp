@@ -3,9 +3,10 @@
 
 namespace sctpmap::assoc {
 
-void UnackedQueue::push(uint32_t tsn, uint32_t chunks, uint64_t end_offset, Message&& message) {
+void UnackedQueue::push(uint32_t tsn, uint32_t chunks, uint64_t start_offset, uint64_t end_offset,
+                        Message&& message) {
   bytes_ += message.payload.size();
-  q_.push_back(Unacked{tsn, chunks, 0, end_offset, std::move(message)});
+  q_.push_back(Unacked{tsn, chunks, 0, start_offset, end_offset, std::move(message)});
 }
 
 void UnackedQueue::ack_front_chunk() {
@@ -18,6 +19,12 @@ void UnackedQueue::pop_front() {
   if (q_.empty()) return;
   bytes_ -= q_.front().message.payload.size();
   q_.pop_front();
+}
+
+void UnackedQueue::pop_back() {
+  if (q_.empty()) return;
+  bytes_ -= q_.back().message.payload.size();
+  q_.pop_back();
 }
 
 void UnackedQueue::clear() {

@@ -18,6 +18,7 @@ struct Unacked {
   uint32_t tsn = 0;         // TSN of its first (or only) DATA chunk
   uint32_t chunks = 1;      // DATA chunks it was sent in
   uint32_t acked = 0;       // of those, ACKed so far
+  uint64_t start_offset = 0;  // absolute tx byte offset where its first DATA chunk starts
   uint64_t end_offset = 0;  // absolute tx byte offset where its last DATA chunk ends
   Message message;
   uint32_t next_tsn() const { return tsn + acked; }  // the TSN the next ACK must carry
@@ -25,11 +26,14 @@ struct Unacked {
 
 class UnackedQueue {
  public:
-  void push(uint32_t tsn, uint32_t chunks, uint64_t end_offset, Message&& message);
+  void push(uint32_t tsn, uint32_t chunks, uint64_t start_offset, uint64_t end_offset, Message&& message);
   const Unacked* front() const { return q_.empty() ? nullptr : &q_.front(); }
+  Unacked* back() { return q_.empty() ? nullptr : &q_.back(); }
+  const Unacked* back() const { return q_.empty() ? nullptr : &q_.back(); }
   // One ACK for the front message's next chunk; pops it after its last one.
   void ack_front_chunk();
   void pop_front();
+  void pop_back();  // the newest message, taken back before any of it was written
   void clear();
 
   bool empty() const { return q_.empty(); }

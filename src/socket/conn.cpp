@@ -184,6 +184,8 @@ void Conn::on_timer(Instant now) {
   timer_at_.reset();
   assoc_.on_timeout(now);
   pump(now);
+  // An expired message taken back may have been what held the rest.
+  if (!finished_ && pair_waiting()) pull_app(now);
 }
 
 // Deliveries to the application, gathered into one bundle (pair_message.hpp)
@@ -488,6 +490,12 @@ static PairBatch& pair_batch() {
 // some are still held.
 bool Conn::send_held(Instant now) {
   while (!held_.empty()) {
+    if (drop_expired(held_.front(), now)) {
+      held_bytes_ -= held_.front().payload.size();
+      held_.pop_front();
+      continue;
+    }
+    if (must_wait_after_flush(held_.front(), now)) return false;
     if (!assoc_.can_send(held_.front().payload.size())) {
       SCTPMAP_LOG(kDebug, "assoc %d: send buffer full (%zu bytes un-ACKed), holding %zu message(s)", assoc_id_,
                   assoc_.unacked_bytes(), held_.size());
@@ -560,8 +568,21 @@ assoc::Message Conn::app_message(const ToEngine& h, const uint8_t* data, size_t 
   msg.ppid = ntohl(h.ppid);
   msg.flags = h.flags;
   msg.context = h.context;
+  if (h.ttl != 0) msg.expires = Instant{h.expires_ns};
   msg.payload.assign(data, data + len);
   return msg;
+}
+
+bool Conn::must_wait_after_flush(const assoc::Message& m, Instant now) {
+  if (!must_wait(m.has_ttl())) return false;
+  flush_tx(now);
+  return must_wait(m.has_ttl());
+}
+
+bool Conn::drop_expired(assoc::Message& m, Instant now) {
+  if (m.expires > now) return false;  // kNoExpiry never passes: no clock read for it
+  report_unsent(m);
+  return true;
 }
 
 // One message from the application (one-to-one).
@@ -570,7 +591,8 @@ void Conn::take_app_message(const ToEngine& h, const uint8_t* data, size_t len, 
   // them (EINVAL, as Linux); a one-to-many socket's go through take_from_hub.
   if (h.kind == ToEngineKind::kFiller) return;
   assoc::Message msg = app_message(h, data, len);
-  if (!held_.empty() || !assoc_.can_send(len)) {
+  if (drop_expired(msg, now)) return;
+  if (!held_.empty() || !assoc_.can_send(len) || must_wait_after_flush(msg, now)) {
     held_bytes_ += msg.payload.size();
     held_.push_back(std::move(msg));  // keeps order behind what is already held
     return;

@@ -124,6 +124,19 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool send_held(Instant now);
   void take_app_message(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
   static assoc::Message app_message(const ToEngine& h, const uint8_t* data, size_t len);
+  // PR-SCTP time-to-live (docs/ARCHITECTURE.md): a message with a TTL goes
+  // into the association only once everything before it is written to TCP,
+  // and nothing follows it while it is unwritten, so that the association
+  // can still take it back (Association::unwritten_ttl_tail).
+  bool must_wait(bool has_ttl) const {
+    return assoc_.unwritten_ttl_tail() || (has_ttl && !assoc_.pending_tx().empty());
+  }
+  // must_wait(), after writing what TCP takes now: then only TCP's POLLOUT
+  // or the expiry timer can end the wait, and both resume the application's
+  // messages (pull_app).
+  bool must_wait_after_flush(const assoc::Message& m, Instant now);
+  // An expired message that waited unwritten: SEND_FAILED, never sent.
+  bool drop_expired(assoc::Message& m, Instant now);
   void submit(assoc::Message msg, Instant now);
   void report_unsent(assoc::Message& m);
   size_t feed(const uint8_t* data, size_t len, Instant now);

@@ -54,12 +54,14 @@ bool Conn::send_direct(const ToEngine& h, const msghdr* msg, size_t len) {
   if (h.flags & (SCTP_EOF | SCTP_ABORT)) return false;
   if (assoc_.state() != assoc::State::kEstablished || !assoc_.can_send(len)) return false;
   if (tcp_out_ || (!flush_posted_ && !assoc_.pending_tx().empty())) return false;  // stay behind the engine
+  if (must_wait(h.ttl != 0)) return false;
   Instant now = reactor_.now();
   assoc::Message m;
   m.sid = h.sid;
   m.ppid = ntohl(h.ppid);
   m.flags = h.flags;
   m.context = h.context;
+  if (h.ttl != 0) m.expires = now + std::chrono::milliseconds(h.ttl);
   m.payload.resize(len);
   size_t off = 0;
   for (size_t i = 0; i < msg->msg_iovlen; ++i) {
@@ -75,7 +77,8 @@ bool Conn::send_direct(const ToEngine& h, const msghdr* msg, size_t len) {
   // or a large one is written at once, so latency gains a hop, not a wake.
   const bool streaming = now - last_app_send_ < kStreamingGap;
   last_app_send_ = now;
-  if (streaming && len < kDirectWriteMin && assoc_.pending_tx().size() < kBatchBytes) {
+  // A TTL message is written at once: while unwritten it holds back the rest.
+  if (h.ttl == 0 && streaming && len < kDirectWriteMin && assoc_.pending_tx().size() < kBatchBytes) {
     post_flush_by(now + kBatchDelay);
     return true;
   }
@@ -157,8 +160,10 @@ Conn::Take Conn::take_from_hub(const ToEngine& h, const uint8_t* data, size_t le
     }
     return Take::kTaken;
   }
-  if (!up_ || !held_.empty() || !assoc_.can_send(len)) {
-    held_.push_back(app_message(h, data, len));
+  assoc::Message m = app_message(h, data, len);
+  if (drop_expired(m, now)) return Take::kTaken;
+  if (!up_ || !held_.empty() || !assoc_.can_send(len) || must_wait_after_flush(m, now)) {
+    held_.push_back(std::move(m));
     held_bytes_ += len;
     // Before COMM_UP a bounded amount waits here without stopping the other
     // associations; a full send buffer stops the socket (as Linux SCTP's
@@ -166,7 +171,7 @@ Conn::Take Conn::take_from_hub(const ToEngine& h, const uint8_t* data, size_t le
     if (up_ || held_bytes_ > assoc_.config().sndbuf) return Take::kBlocked;
     return Take::kHeld;
   }
-  submit(app_message(h, data, len), now);
+  submit(std::move(m), now);
   pump(now);
   return Take::kTaken;
 }

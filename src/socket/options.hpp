@@ -18,7 +18,9 @@ constexpr EventMask event_bit(uint16_t sn_type) { return 1u << (sn_type - SCTP_S
 
 struct Options {
   assoc::Config assoc;
-  sctp_sndrcvinfo default_send{};  // SCTP_DEFAULT_SEND_PARAM / SCTP_DEFAULT_SNDINFO
+  // SCTP_DEFAULT_SEND_PARAM / SCTP_DEFAULT_SNDINFO; SCTP_DEFAULT_PRINFO is
+  // the PR-SCTP policy in sinfo_flags and the value in sinfo_timetolive.
+  sctp_sndrcvinfo default_send{};
   bool recv_rcvinfo = false;       // SCTP_RECVRCVINFO
   bool nodelay = false;            // SCTP_NODELAY (reported; see docs/ARCHITECTURE.md)
   uint32_t maxseg = 0;             // SCTP_MAXSEG (0: default)
@@ -39,6 +41,7 @@ struct Options {
   bool fragment_interleave = false;  // SCTP_FRAGMENT_INTERLEAVE
   bool v4mapped = true;           // SCTP_I_WANT_MAPPED_V4_ADDR (Linux: on)
   bool recv_nxtinfo = false;      // SCTP_RECVNXTINFO
+  bool pr_supported = true;       // SCTP_PR_SUPPORTED (net.sctp.prsctp_enable: on)
 };
 
 // The options above: 0 or -errno, -ENOPROTOOPT for any other name. Caller

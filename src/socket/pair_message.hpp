@@ -31,8 +31,11 @@ struct ToEngine {
   uint16_t reserved2 = 0;
   uint32_t ppid = 0;  // as the user gave it (opaque, RFC 6458)
   uint32_t context = 0;
-  uint32_t ttl = 0;
+  uint32_t ttl = 0;  // PR-SCTP time-to-live in ms, resolved by sendmsg (0: none)
   int32_t assoc_id = 0;
+  // With a ttl, through the pair: when the message expires, on the reactor's
+  // clock (steady_clock nanoseconds). Read only for such messages.
+  int64_t expires_ns = 0;
 };
 
 enum class ToAppKind : uint8_t {
@@ -56,7 +59,7 @@ struct ToApp {
   uint64_t accept_id = 0;  // kAccept only
 };
 
-static_assert(sizeof(ToEngine) == 24);
+static_assert(sizeof(ToEngine) == 32);
 static_assert(sizeof(ToApp) == 40);
 
 // An entry joins a non-empty bundle only while the bundle stays within

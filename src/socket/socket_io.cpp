@@ -24,10 +24,26 @@ constexpr size_t kMaxIov = 1024;
 // How long a blocking send waits for room before it queues in the pair.
 constexpr auto kDirectWait = std::chrono::milliseconds(10);
 
+// SCTP_PRINFO as Linux reads it (sctp_msghdr_parse): exactly one struct, a
+// known policy, no value without one. Applied after the other cmsgs, as
+// Linux's sctp_sendmsg_parse does: it sets the policy in the flags and the
+// TTL; without SCTP_SNDRCV or SCTP_SNDINFO the default flags do not apply.
+int parse_prinfo(const cmsghdr* c, size_t len, std::optional<sctp_prinfo>* out) {
+  if (len != sizeof(sctp_prinfo)) return -EINVAL;
+  sctp_prinfo pr;
+  std::memcpy(&pr, CMSG_DATA(c), sizeof pr);
+  if (pr.pr_policy & ~SCTP_PR_SCTP_MASK) return -EINVAL;
+  if (pr.pr_policy == SCTP_PR_SCTP_NONE) pr.pr_value = 0;
+  *out = pr;
+  return 0;
+}
+
 // RFC 6458 5.3: SCTP_SNDRCV (deprecated), SCTP_SNDINFO, SCTP_PRINFO,
 // SCTP_AUTHINFO, SCTP_DSTADDRV4/V6 are valid on send; anything else is EINVAL.
 int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
   if (!msg->msg_control || msg->msg_controllen == 0) return 0;
+  std::optional<sctp_prinfo> prinfo;
+  bool sndinfo = false;
   for (cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(msg), c)) {
     if (c->cmsg_level != IPPROTO_SCTP) continue;
     size_t len = c->cmsg_len - CMSG_LEN(0);
@@ -38,6 +54,7 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         std::memcpy(&s, CMSG_DATA(c), sizeof s);
         *p = SendParams{s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive,
                         s.sinfo_assoc_id};
+        sndinfo = true;
         break;
       }
       case SCTP_SNDINFO: {
@@ -49,9 +66,12 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         p->ppid = s.snd_ppid;
         p->context = s.snd_context;
         p->assoc_id = s.snd_assoc_id;
+        sndinfo = true;
         break;
       }
       case SCTP_PRINFO:
+        if (int rc = parse_prinfo(c, len, &prinfo)) return rc;
+        break;
       case SCTP_AUTHINFO:
       case SCTP_DSTADDRV4:
       case SCTP_DSTADDRV6:
@@ -61,7 +81,22 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         return -EINVAL;
     }
   }
+  if (prinfo) {
+    if (!sndinfo) p->flags = 0;
+    p->flags = static_cast<uint16_t>((p->flags & ~SCTP_PR_SCTP_MASK) | prinfo->pr_policy);
+    p->ttl = prinfo->pr_value;
+  }
   return 0;
+}
+
+// Linux (sctp_datamsg_from_user): a message expires when PR-SCTP is on and
+// it has a TTL under policy SCTP_PR_SCTP_TTL, or under no policy at all.
+// RTX never abandons a message here (TCP does the retransmitting) and PRIO
+// is accepted without effect: both send reliably. A TTL of 0 means none.
+uint32_t effective_ttl(const SendParams& p, bool pr_supported) {
+  const uint16_t policy = SCTP_PR_POLICY(p.flags);
+  if (!pr_supported || (policy != SCTP_PR_SCTP_NONE && policy != SCTP_PR_SCTP_TTL)) return 0;
+  return p.ttl;
 }
 
 size_t iov_total(const msghdr* msg) {
@@ -128,6 +163,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   SendParams p;
   uint16_t os = 0;
   size_t limit = 0;
+  bool pr_supported = true;
   {
     std::lock_guard lock(mu);
     p.sid = opts.default_send.sinfo_stream;
@@ -136,6 +172,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
     p.context = opts.default_send.sinfo_context;
     p.ttl = opts.default_send.sinfo_timetolive;
     p.assoc_id = opts.default_send.sinfo_assoc_id;
+    pr_supported = opts.pr_supported;
     if (!one_to_many()) switch (write_shut ? Phase::kShutdown : phase) {
       case Phase::kEstablished:
       case Phase::kConnecting:
@@ -148,6 +185,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
     limit = message_limit(max_message);
   }
   if (int rc = parse_send_cmsgs(msg, &p)) return rc;
+  p.ttl = effective_ttl(p, pr_supported);
   size_t len = iov_total(msg);
   // Linux (sctp_sendmsg_parse): SCTP_EOF, SCTP_ABORT and SCTP_SENDALL are
   // one-to-many flags; SCTP_EOF carries no data; only they allow length 0.
@@ -207,6 +245,11 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
   msghdr m{};
   m.msg_iov = iov;
   m.msg_iovlen = msg->msg_iovlen + 1;
+  if (h.ttl != 0) {  // its time-to-live runs from here: it waits in the pair
+    h.expires_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       (std::chrono::steady_clock::now() + std::chrono::milliseconds(h.ttl)).time_since_epoch())
+                       .count();
+  }
   pair_data_queued.fetch_add(1);  // before the write: a direct send must not overtake it
   ssize_t n = sys::sendmsg(fd, &m, flags & (MSG_DONTWAIT | MSG_NOSIGNAL));
   if (n < 0) {

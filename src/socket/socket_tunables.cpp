@@ -59,6 +59,28 @@ int set_delayed_sack(Options& o, const void* val, socklen_t len) {
   return 0;
 }
 
+// Linux (sctp_setsockopt_default_prinfo): the exact struct, a known policy;
+// under no policy the value is 0. The policy lives in the default flags.
+int set_default_prinfo(Options& o, const void* val, socklen_t len) {
+  sctp_default_prinfo info;
+  if (!val || len != static_cast<socklen_t>(sizeof info)) return -EINVAL;
+  std::memcpy(&info, val, sizeof info);
+  if (info.pr_policy & ~SCTP_PR_SCTP_MASK) return -EINVAL;
+  if (info.pr_policy == SCTP_PR_SCTP_NONE) info.pr_value = 0;
+  o.default_send.sinfo_flags =
+      static_cast<uint16_t>((o.default_send.sinfo_flags & ~SCTP_PR_SCTP_MASK) | info.pr_policy);
+  o.default_send.sinfo_timetolive = info.pr_value;
+  return 0;
+}
+
+int get_default_prinfo(const Options& o, void* val, socklen_t* len) {
+  sctp_default_prinfo info{};
+  if (int rc = read_opt(val, len ? *len : 0, &info)) return rc;
+  info.pr_policy = SCTP_PR_POLICY(o.default_send.sinfo_flags);
+  info.pr_value = o.default_send.sinfo_timetolive;
+  return write_opt(val, len, info);
+}
+
 }  // namespace
 
 int set_tunable(Options& o, int name, const void* val, socklen_t len) {
@@ -89,6 +111,14 @@ int set_tunable(Options& o, int name, const void* val, socklen_t len) {
     case SCTP_FRAGMENT_INTERLEAVE: return read_flag(val, len, &o.fragment_interleave);
     case SCTP_I_WANT_MAPPED_V4_ADDR: return read_flag(val, len, &o.v4mapped);
     case SCTP_RECVNXTINFO: return read_flag(val, len, &o.recv_nxtinfo);
+    case SCTP_DEFAULT_PRINFO: return set_default_prinfo(o, val, len);
+    case SCTP_PR_SUPPORTED: {
+      if (len != static_cast<socklen_t>(sizeof(sctp_assoc_value))) return -EINVAL;  // Linux: exactly
+      sctp_assoc_value av;
+      if (int rc = read_opt(val, len, &av)) return rc;
+      o.pr_supported = av.assoc_value != 0;
+      return 0;
+    }
     default: return -ENOPROTOOPT;
   }
 }
@@ -112,6 +142,8 @@ int get_tunable(const Options& o, int name, void* val, socklen_t* len) {
     case SCTP_FRAGMENT_INTERLEAVE: return write_int(val, len, o.fragment_interleave);
     case SCTP_I_WANT_MAPPED_V4_ADDR: return write_int(val, len, o.v4mapped);
     case SCTP_RECVNXTINFO: return write_int(val, len, o.recv_nxtinfo);
+    case SCTP_DEFAULT_PRINFO: return get_default_prinfo(o, val, len);
+    case SCTP_PR_SUPPORTED: return write_assoc_value(val, len, o.pr_supported);
     default: return -ENOPROTOOPT;
   }
 }

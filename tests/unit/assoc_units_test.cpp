@@ -132,7 +132,7 @@ TEST(AssocUnackedQueue, DrainsOldestFirstWithWasSent) {
     Message m;
     m.context = tsn;
     m.payload.assign(10 + tsn, 1);
-    q.push(tsn, 1, 100 * (tsn + 1), std::move(m));
+    q.push(tsn, 1, 100 * tsn, 100 * (tsn + 1), std::move(m));
   }
   EXPECT_EQ(q.bytes(), 33u);
   q.pop_front();
