@@ -371,14 +371,14 @@ void Conn::read_tcp(Instant now) {
     size_t lead = rx_.size();
     if (lead) std::memcpy(buf.data(), rx_.data(), lead);
     rx_.clear();
-    ssize_t n = 0;
+    // Not reading (end of file seen, paused, buffer full) is "nothing now",
+    // never 0: that is end of file.
+    ssize_t n = -1;
+    int err = EAGAIN;
     if (!tcp_eof_ && !inbound_paused_ && lead < buf.size()) {
       n = sys::recv(tcp_, buf.data() + lead, buf.size() - lead, MSG_DONTWAIT);
-    } else if (!inbound_paused_) {
-      n = -1;
-      errno = EAGAIN;
+      err = n < 0 ? errno : 0;
     }
-    int err = n < 0 ? errno : 0;
     size_t total = lead + static_cast<size_t>(n > 0 ? n : 0);
     size_t used = feed(buf.data(), total, now);
     if (used < total) rx_.assign(buf.data() + used, buf.data() + total);

@@ -25,6 +25,18 @@ constexpr uint32_t kEnd = 0xE0D;
 constexpr uint32_t kShortTtl = 50;     // ms: expires while the window is closed
 constexpr uint32_t kLongTtl = 20000;   // ms: outlives the test
 constexpr size_t kSize = 1000;
+// tcp_full: messages this large until the sender's pair is full, which
+// takes TCP's buffers filling first (the un-ACKed limit is set far above).
+constexpr size_t kLargeSize = 65000;
+constexpr int kMaxLarge = 600;
+
+struct Run {
+  bool new_style = false;  // SCTP_SEND_FAILED_EVENT rather than SCTP_SEND_FAILED
+  bool pr_off = false;     // SCTP_PR_SUPPORTED 0
+  bool many = false;       // a one-to-many sender
+  bool tcp_full = false;   // messages wait behind a full TCP (the tx buffer), not the un-ACKed limit
+  size_t size() const { return tcp_full ? kLargeSize : kSize; }
+};
 
 enum class Kind { kPlain, kSendmsgTtl, kSendvTtl, kLongTtl };
 
@@ -48,8 +60,8 @@ int send_ttl(int fd, sctp_assoc_t id, const std::vector<uint8_t>& data, uint32_t
 
 // Message i: PPID i, 1000 bytes of pattern seed i; its TTL by kind, through
 // send_ttl or sctp_sendv's SCTP_PRINFO (SCTP_PR_SCTP_TTL).
-int send_one(int fd, sctp_assoc_t id, int i) {
-  auto data = pattern(kSize, static_cast<uint8_t>(i));
+int send_one(int fd, sctp_assoc_t id, int i, size_t size) {
+  auto data = pattern(size, static_cast<uint8_t>(i));
   const uint32_t ppid = htonl(static_cast<uint32_t>(i));
   switch (kind_of(i)) {
     case Kind::kPlain: return send_ttl(fd, id, data, ppid, 0);
@@ -71,7 +83,7 @@ int send_one(int fd, sctp_assoc_t id, int i) {
 
 // One SEND_FAILED(_EVENT): its PPID, after checking it is SCTP_DATA_UNSENT
 // and carries the message's bytes.
-uint32_t failed_ppid(const Received& r, bool new_style) {
+uint32_t failed_ppid(const Received& r, bool new_style, size_t size) {
   uint16_t type, flags;
   uint32_t length, ppid;
   size_t header;
@@ -86,16 +98,21 @@ uint32_t failed_ppid(const Received& r, bool new_style) {
   }
   EXPECT_EQ(type, new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED);
   EXPECT_EQ(flags, SCTP_DATA_UNSENT);
-  EXPECT_EQ(length, header + kSize);
+  EXPECT_EQ(length, header + size);
   const uint32_t i = ntohl(ppid);
   const std::vector<uint8_t> body(r.data.begin() + static_cast<std::ptrdiff_t>(header), r.data.end());
-  EXPECT_TRUE(body == pattern(kSize, static_cast<uint8_t>(i))) << "message " << i << ": bytes differ";
+  EXPECT_TRUE(body == pattern(size, static_cast<uint8_t>(i))) << "message " << i << ": bytes differ";
   return i;
 }
 
 void small_sndbuf(int fd) {
   const int small = 4096;  // 8 KiB un-ACKed: the window fills after a few messages
   ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+}
+
+void huge_sndbuf(int fd) {
+  const int huge = 4 << 20;  // far more than TCP's buffers hold
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &huge, sizeof huge), 0);
 }
 
 // The sender as a one-to-many socket: its one association, to a's listener,
@@ -123,11 +140,13 @@ sctp_assoc_t many_sender(Assoc& a) {
   return id;
 }
 
-void run_ttl(bool new_style, bool pr_off, bool many = false) {
+void run_ttl(const Run& run) {
+  const bool new_style = run.new_style, pr_off = run.pr_off;
+  const size_t size = run.size();
   Assoc a;
-  ASSERT_NO_FATAL_FAILURE(make_assoc(a, nullptr, small_sndbuf));
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a, nullptr, run.tcp_full ? huge_sndbuf : small_sndbuf));
   sctp_assoc_t id = 0;
-  if (many) {
+  if (run.many) {
     id = many_sender(a);
     ASSERT_GT(id, 0);
   }
@@ -145,19 +164,34 @@ void run_ttl(bool new_style, bool pr_off, bool many = false) {
   }
   // Non-blocking: a send that would wait fails the test instead of hanging it.
   ASSERT_EQ(fcntl(a.client, F_SETFL, fcntl(a.client, F_GETFL) | O_NONBLOCK), 0);
-  for (int i = 0; i < kCount; ++i) ASSERT_GE(send_one(a.client, id, i), 0) << i << ": " << std::strerror(errno);
+  int count = 0;
+  for (; count < (run.tcp_full ? kMaxLarge : kCount); ++count) {
+    if (send_one(a.client, id, count, size) >= 0) continue;
+    ASSERT_TRUE(run.tcp_full && errno == EAGAIN) << count << ": " << std::strerror(errno);
+    break;
+  }
+  ASSERT_GE(count, kCount);
   usleep(300 * 1000);  // every 50 ms TTL still waiting has passed
-  ASSERT_EQ(send_ttl(a.client, id, {'e', 'n', 'd'}, htonl(kEnd), 0), 3) << std::strerror(errno);
+  // The end marker goes as soon as the sender has room (at once, unless its
+  // pair is full: then once the receiver has read some).
+  bool end_sent = false;
+  auto send_end = [&] {
+    if (end_sent) return;
+    const int n = send_ttl(a.client, id, {'e', 'n', 'd'}, htonl(kEnd), 0);
+    ASSERT_TRUE(n == 3 || errno == EAGAIN) << std::strerror(errno);
+    end_sent = n == 3;
+  };
 
   std::vector<uint32_t> got;
   for (;;) {
-    const Received r = receive(a.server, 70000, 10000);
+    ASSERT_NO_FATAL_FAILURE(send_end());
+    const Received r = receive(a.server, 70000, 20000);
     ASSERT_GT(r.n, 0) << "receiver: " << got.size() << " messages, then nothing";
     ASSERT_FALSE(r.notification());
     const uint32_t i = ntohl(r.sinfo.sinfo_ppid);
     if (i == kEnd) break;
-    ASSERT_LT(i, uint32_t(kCount));
-    EXPECT_TRUE(r.data == pattern(kSize, static_cast<uint8_t>(i))) << "message " << i;
+    ASSERT_LT(i, uint32_t(count));
+    EXPECT_TRUE(r.data == pattern(size, static_cast<uint8_t>(i))) << "message " << i;
     if (!got.empty()) {
       EXPECT_GT(i, got.back()) << "in order, no duplicates";
     }
@@ -168,11 +202,11 @@ void run_ttl(bool new_style, bool pr_off, bool many = false) {
   while (readable_within(a.client, 500)) {
     const Received r = receive(a.client, 70000, 1000);
     ASSERT_TRUE(r.notification()) << "only SEND_FAILED comes back";
-    const uint32_t i = failed_ppid(r, new_style);
+    const uint32_t i = failed_ppid(r, new_style, size);
     EXPECT_TRUE(failed.insert(i).second) << "message " << i << " failed twice";
   }
   const std::set<uint32_t> received(got.begin(), got.end());
-  for (int i = 0; i < kCount; ++i) {
+  for (int i = 0; i < count; ++i) {
     const uint32_t u = static_cast<uint32_t>(i);
     EXPECT_NE(received.count(u), failed.count(u)) << "message " << i << ": delivered xor failed";
     if (!expires(i) || pr_off) {
@@ -186,10 +220,15 @@ void run_ttl(bool new_style, bool pr_off, bool many = false) {
   }
 }
 
-API_TEST(TtlExpiredUnsentComeBackAsSendFailed, 60) { run_ttl(false, false); }
-API_TEST(TtlExpiredUnsentComeBackAsSendFailedEvent, 60) { run_ttl(true, false); }
-API_TEST(TtlIgnoredWithoutPrSupported, 60) { run_ttl(false, true); }
-API_TEST(TtlOneToManySender, 60) { run_ttl(true, false, true); }
+API_TEST(TtlExpiredUnsentComeBackAsSendFailed, 60) { run_ttl(Run{}); }
+API_TEST(TtlExpiredUnsentComeBackAsSendFailedEvent, 60) { run_ttl(Run{.new_style = true}); }
+API_TEST(TtlIgnoredWithoutPrSupported, 60) { run_ttl(Run{.pr_off = true}); }
+API_TEST(TtlOneToManySender, 60) { run_ttl(Run{.new_style = true, .many = true}); }
+API_TEST(TtlBehindFullTcp, 120) { run_ttl(Run{.tcp_full = true}); }
+// Also the regression test of a reader that stops: the engine, told to read
+// while its reading was paused for the full pair, took "nothing read" for end
+// of file and ended the association after about 8 MiB.
+API_TEST(TtlBehindFullTcpOff, 120) { run_ttl(Run{.pr_off = true, .tcp_full = true}); }
 
 // SCTP_PR_SUPPORTED, SCTP_DEFAULT_PRINFO, SCTP_DEFAULT_SEND_PARAM's
 // timetolive and SCTP_PRINFO on send, with Linux's checks
