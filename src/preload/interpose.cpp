@@ -113,6 +113,8 @@ SCTPMAP_EXPORT ssize_t sendto(int fd, const void* buf, size_t len, int flags, co
   if (!s) return fns().sendto(fd, buf, len, flags, to, tolen);
   iovec iov;
   msghdr m = single(const_cast<void*>(buf), len, &iov);
+  m.msg_name = const_cast<sockaddr*>(to);  // one-to-many: the association, or a new one
+  m.msg_namelen = to ? tolen : 0;
   return ret(s->sendmsg(fd, &m, flags));
 }
 
