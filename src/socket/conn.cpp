@@ -43,7 +43,9 @@ Conn::Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::share
       pair_(sock_->engine_fd),
       assoc_([&] {
         std::lock_guard lock(sock_->mu);
-        return sock_->opts.assoc;
+        auto it = sock_->assocs.find(assoc_id);
+        // One-to-many: the association's own values (set up by new_assoc).
+        return hub && it != sock_->assocs.end() ? it->second.opts.assoc : sock_->opts.assoc;
       }()),
       reactor_(engine::Reactor::instance()),
       connecting_(connecting) {

@@ -29,7 +29,12 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
 
   void begin();          // starts watching; for accepted connections also the association
   void abort_local();    // SO_LINGER {1,0} close or SCTP_ABORT: RST now
-  void update_config(const assoc::Config& c) { assoc_.update_config(c); }
+  // New option values (SCTP_PEER_ADDR_PARAMS, SCTP_RTOINFO, ...): the
+  // heartbeat deadline may have moved.
+  void update_config(const assoc::Config& c) {
+    assoc_.update_config(c);
+    if (!finished_) rearm_timer();
+  }
   const assoc::Association& association() const { return assoc_; }
   // The TCP connection's view of the path (cwnd, RTT, MTU) for SCTP_STATUS
   // and SCTP_GET_PEER_ADDR_INFO. False if the kernel would not say.
@@ -120,6 +125,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void pull_app(Instant now);  // more messages from the application, if any wait
   void on_ended(int error, uint16_t sac_state);
   void notify(uint16_t sn_type, std::vector<uint8_t> body);
+  // The subscriptions notifications are filtered by: the association's own
+  // on a one-to-many socket (SCTP_EVENT with its id), else the socket's.
+  EventMask events() const { return shared_pair_ ? doorbell_->events.load(std::memory_order_relaxed) : sock_->events(); }
   void queue_to_app(ToApp hdr, const std::vector<uint8_t>& body);
   bool flush_backlog();
   void fail_unsent_from_pair();

@@ -94,7 +94,7 @@ void Conn::handle_events(Instant) {
                    },
                    [&](assoc::SendFailed& f) {
                      f.message.ppid = htonl(f.message.ppid);
-                     bool new_style = (sock_->events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
+                     bool new_style = (events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
                      notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED,
                             make_send_failed(f.message, f.was_sent, new_style, assoc_id_));
                    },
@@ -187,7 +187,7 @@ void Conn::hand_to_listener() {
 }
 
 void Conn::notify(uint16_t sn_type, std::vector<uint8_t> body) {
-  if (!(sock_->events() & event_bit(sn_type))) return;
+  if (!(events() & event_bit(sn_type))) return;
   ToApp h;
   h.kind = ToAppKind::kNotification;
   h.assoc_id = assoc_id_;
@@ -246,7 +246,7 @@ void Conn::abort_local() {
 // Messages the application wrote that never reached the association come
 // back as SCTP_DATA_UNSENT, after those the association returned.
 void Conn::report_unsent(assoc::Message& m) {
-  bool new_style = (sock_->events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
+  bool new_style = (events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
   m.ppid = htonl(m.ppid);
   notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED, make_send_failed(m, false, new_style, assoc_id_));
 }

@@ -36,6 +36,10 @@ enum class Phase : uint8_t { kFresh, kListening, kConnecting, kEstablished, kShu
 struct AckDoorbell {
   std::atomic<uint32_t> taken{0};
   std::atomic<bool> scheduled{false};  // a task to ACK is posted to the engine
+  // One-to-many: the association's own event subscriptions (SCTP_EVENT with
+  // its id), which its Conn filters notifications by. Rides here because
+  // this block is already shared by the application side and the Conn.
+  std::atomic<EventMask> events{0};
 };
 
 // One association of a one-to-many socket, as the application side sees it.
@@ -47,6 +51,9 @@ struct AssocInfo {
   sockaddr_storage local{};  // once up
   size_t max_message = 0;    // once up: the largest message it takes (fragmentation)
   std::shared_ptr<AckDoorbell> doorbell = std::make_shared<AckDoorbell>();
+  // Its own values of the options that take an association id (copied from
+  // the socket's when it starts; see per_assoc_option). Under mu.
+  Options opts;
 };
 
 // What one sendmsg asks for (RFC 6458 5.3: SCTP_SNDRCV / SCTP_SNDINFO, or
@@ -58,6 +65,7 @@ struct SendParams {
   uint32_t context = 0;
   uint32_t ttl = 0;
   int32_t assoc_id = 0;
+  bool given = false;  // by SCTP_SNDRCV / SCTP_SNDINFO, not the association's defaults
 };
 
 class Socket : public std::enable_shared_from_this<Socket> {
@@ -157,6 +165,16 @@ class Socket : public std::enable_shared_from_this<Socket> {
   bool share_port = false;              // under mu: associations bind the socket's chosen port
   // The association to `addr`, or 0. Caller holds mu.
   int32_t find_assoc(const sockaddr_storage& addr) const;
+  // A new association's registry entry: the socket's current option values
+  // and event subscriptions. Caller holds mu.
+  AssocInfo new_assoc(const sockaddr_storage& peer) const;
+  // The option values an option with association id `id` reads or writes
+  // (RFC 6458 8, Linux's sctp_id2assoc rules): the socket's own for one-to-one
+  // sockets and SCTP_FUTURE_ASSOC; an association's for its id; on setting,
+  // SCTP_CURRENT_ASSOC / SCTP_ALL_ASSOC where the option allows them. `ids`
+  // gets the associations named. -EINVAL for an id the option refuses.
+  // Caller holds mu.
+  int option_targets(int name, int32_t id, bool setting, std::vector<Options*>* out, std::vector<int32_t>* ids);
 
  private:
   // `id`/`db`: a peeled-off association keeps its id and ACK count.
@@ -199,6 +217,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   size_t partial_off_ = 0;
 
   friend int set_events_option(Socket&, int, const void*, socklen_t);
+  friend int get_events_option(Socket&, int, void*, socklen_t*);
 };
 
 int32_t next_assoc_id();

@@ -40,6 +40,7 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         std::memcpy(&s, CMSG_DATA(c), sizeof s);
         *p = SendParams{s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive,
                         s.sinfo_assoc_id};
+        p->given = true;
         break;
       }
       case SCTP_SNDINFO: {
@@ -51,6 +52,7 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         p->ppid = s.snd_ppid;
         p->context = s.snd_context;
         p->assoc_id = s.snd_assoc_id;
+        p->given = true;
         break;
       }
       case SCTP_PRINFO:
@@ -416,6 +418,10 @@ ssize_t Socket::finish_recv(int fd, msghdr* msg, const ToApp& h, size_t len, boo
     want_rcvinfo = opts.recv_rcvinfo;
     want_nxtinfo = opts.recv_nxtinfo;
     context = opts.context;
+    if (one_to_many()) {  // the association's own (kept after it ends, for what it queued)
+      auto it = assocs.find(h.assoc_id);
+      if (it != assocs.end()) context = it->second.opts.context;
+    }
   }
   // Linux's order (sctp_recvmsg): NXTINFO, RCVINFO, then SNDRCV; libsctp's
   // sctp_recvv sizes its buffer for the first two only.

@@ -90,9 +90,7 @@ int32_t Socket::start_assoc(const sockaddr_storage& addr) {
   }
   const int32_t id = next_assoc_id();
   SCTPMAP_LOG(kDebug, "one-to-many socket: association %d starting (%zu known)", id, assocs.size());
-  AssocInfo info;
-  info.peer = addr;
-  assocs[id] = info;
+  assocs[id] = new_assoc(addr);
   auto self = shared_from_this();
   engine::Reactor::instance().post([self, fd, id] {
     std::lock_guard lock(self->tx_mu);
@@ -190,6 +188,10 @@ ssize_t Socket::sendmsg_many(int fd, const msghdr* msg, int flags, SendParams p,
       return -EPIPE;
     }
     const AssocInfo& a = it->second;
+    if (!p.given) {  // Linux: the association's defaults (SCTP_DEFAULT_SEND_PARAM with its id)
+      const sctp_sndrcvinfo& d = a.opts.default_send;
+      p = SendParams{d.sinfo_stream, d.sinfo_flags, d.sinfo_ppid, d.sinfo_context, d.sinfo_timetolive, id};
+    }
     if (a.phase == Phase::kEstablished && p.sid >= a.outbound_streams) return -EINVAL;
     if (len > message_limit(a.max_message)) return -EMSGSIZE;
   }
