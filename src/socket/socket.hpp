@@ -66,6 +66,10 @@ struct SendParams {
   uint32_t ttl = 0;
   int32_t assoc_id = 0;
   bool given = false;  // by SCTP_SNDRCV / SCTP_SNDINFO, not the association's defaults
+
+  static SendParams of(const sctp_sndrcvinfo& s) {
+    return {s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive, s.sinfo_assoc_id};
+  }
 };
 
 class Socket : public std::enable_shared_from_this<Socket> {

@@ -38,8 +38,7 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         if (len < sizeof(sctp_sndrcvinfo)) return -EINVAL;
         sctp_sndrcvinfo s;
         std::memcpy(&s, CMSG_DATA(c), sizeof s);
-        *p = SendParams{s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive,
-                        s.sinfo_assoc_id};
+        *p = SendParams::of(s);
         p->given = true;
         break;
       }
@@ -134,12 +133,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   size_t limit = 0;
   {
     std::lock_guard lock(mu);
-    p.sid = opts.default_send.sinfo_stream;
-    p.flags = opts.default_send.sinfo_flags;
-    p.ppid = opts.default_send.sinfo_ppid;
-    p.context = opts.default_send.sinfo_context;
-    p.ttl = opts.default_send.sinfo_timetolive;
-    p.assoc_id = opts.default_send.sinfo_assoc_id;
+    p = SendParams::of(opts.default_send);
     if (!one_to_many()) switch (write_shut ? Phase::kShutdown : phase) {
       case Phase::kEstablished:
       case Phase::kConnecting:

@@ -189,8 +189,7 @@ ssize_t Socket::sendmsg_many(int fd, const msghdr* msg, int flags, SendParams p,
     }
     const AssocInfo& a = it->second;
     if (!p.given) {  // Linux: the association's defaults (SCTP_DEFAULT_SEND_PARAM with its id)
-      const sctp_sndrcvinfo& d = a.opts.default_send;
-      p = SendParams{d.sinfo_stream, d.sinfo_flags, d.sinfo_ppid, d.sinfo_context, d.sinfo_timetolive, id};
+      p = SendParams::of(a.opts.default_send);
     }
     if (a.phase == Phase::kEstablished && p.sid >= a.outbound_streams) return -EINVAL;
     if (len > message_limit(a.max_message)) return -EMSGSIZE;

@@ -20,14 +20,6 @@
 namespace sctpmap::test {
 namespace {
 
-std::vector<sctp_assoc_t> assoc_ids(int fd) {
-  std::vector<uint8_t> buf(sizeof(sctp_assoc_ids) + 16 * sizeof(sctp_assoc_t));
-  socklen_t len = static_cast<socklen_t>(buf.size());
-  if (getsockopt(fd, SOL_SCTP, SCTP_GET_ASSOC_ID_LIST, buf.data(), &len) != 0) return {};
-  const auto* ids = reinterpret_cast<const sctp_assoc_ids*>(buf.data());
-  return std::vector<sctp_assoc_t>(ids->gaids_assoc_id, ids->gaids_assoc_id + ids->gaids_number_of_ids);
-}
-
 // Connects a new one-to-one client to `port` and returns it once the
 // one-to-many socket `server` lists one more association (ids grow, so the
 // new one is the last).
