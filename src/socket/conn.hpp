@@ -60,7 +60,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void app_closed(Instant now);
   // sctp_peeloff: from now on this association is `to`'s, a one-to-one
   // socket with its own pair. Caller holds both sockets' tx_mu.
-  void move_to(std::shared_ptr<Socket> to);
+  // `queued`: what it had delivered to the old socket's pair and the
+  // application had not read (Socket::take_queued); it goes first.
+  void move_to(std::shared_ptr<Socket> to, std::deque<std::vector<uint8_t>> queued);
   // Application thread, holding sock->tx_mu: sends one user message straight
   // to TCP when nothing is queued ahead of it and the send buffer has room
   // (docs/ARCHITECTURE.md, "Direct sends"). False: the caller writes it to

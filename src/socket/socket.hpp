@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -93,8 +94,10 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int connectx(int fd, const void* addrs, size_t bytes, int32_t* id);
   // sctp_peeloff: association `id` of this one-to-many socket moves to a new
   // one-to-one socket; returns its fd (`flags`: SOCK_NONBLOCK, SOCK_CLOEXEC)
-  // and `out` gets it. Messages it already queued here are still read here.
-  int peeloff(int32_t id, int flags, std::shared_ptr<Socket>* out);
+  // and `out` gets it. What it queued here and the application has not read
+  // moves along, in order, ahead of anything it delivers later; so do its
+  // option values and event subscriptions. `fd`: this socket's.
+  int peeloff(int fd, int32_t id, int flags, std::shared_ptr<Socket>* out);
   ssize_t sendmsg(int fd, const msghdr* msg, int flags);
   bool one_to_many() const { return type == SOCK_SEQPACKET; }
   ssize_t recvmsg(int fd, msghdr* msg, int flags);
@@ -201,6 +204,12 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int bindx_add(const uint8_t* addrs, size_t bytes);
   int bindx_rem(const uint8_t* addrs, size_t bytes);
   ssize_t recv_eof(msghdr* msg);
+  ssize_t recv_locked(int fd, msghdr* msg, int flags, bool first_nowait);
+  // Peeloff, on the engine thread for the application thread that holds
+  // rx_mu_, with tx_mu held (no Conn writes to the pair meanwhile): takes
+  // every bundle of association `id` out of the pair (and the unread rest of
+  // rx_bundle_), in order; the others go back in theirs.
+  std::deque<std::vector<uint8_t>> take_queued(int fd, int32_t id);
   ssize_t take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   ssize_t recv_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   bool next_piece_ready(int fd, int32_t id, bool wait);

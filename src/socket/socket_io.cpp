@@ -271,11 +271,30 @@ ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
     std::lock_guard lock(mu);
     if (phase == Phase::kFresh || phase == Phase::kListening) return -ENOTCONN;
   }
-  // The position in the front bundle is shared by every reader of the socket.
-  std::lock_guard rx_lock(rx_mu_);
+  if (!one_to_many() || (flags & MSG_DONTWAIT)) {
+    std::lock_guard rx_lock(rx_mu_);  // the position in the front bundle is every reader's
+    return recv_locked(fd, msg, flags, false);
+  }
+  // One-to-many: wait for a message without holding rx_mu_, so sctp_peeloff
+  // on another thread is not held up by a reader with nothing to read. The
+  // zero-length peek blocks as the caller's recvmsg would (O_NONBLOCK,
+  // SO_RCVTIMEO, signals) and costs a system call only when idle.
+  for (;;) {
+    {
+      std::lock_guard rx_lock(rx_mu_);
+      ssize_t n = recv_locked(fd, msg, flags, true);
+      if (n != -EAGAIN) return n;
+    }
+    if (sys::recv(fd, nullptr, 0, MSG_PEEK) < 0) return -errno;
+  }
+}
+
+// recvmsg with rx_mu_ held. `first_nowait`: the first entry is not waited for
+// (the caller waits); the pieces of a message still are, as `flags` say.
+ssize_t Socket::recv_locked(int fd, msghdr* msg, int flags, bool first_nowait) {
   ToApp h;
   bool whole = false;
-  ssize_t n = take_entry(fd, msg, flags, &h, &whole);
+  ssize_t n = take_entry(fd, msg, flags | (first_nowait ? MSG_DONTWAIT : 0), &h, &whole);
   if (n < 0) return n;
   if (n == 0 && h.kind != ToAppKind::kData && h.kind != ToAppKind::kNotification) return recv_eof(msg);
   size_t total = static_cast<size_t>(n);
