@@ -152,7 +152,7 @@ int get_assoc_ids(Socket& s, int name, void* val, socklen_t* len) {
   if (!val || !len || *len < static_cast<socklen_t>(need)) return -EINVAL;
   auto* out = static_cast<sctp_assoc_ids*>(val);
   out->gaids_number_of_ids = static_cast<uint32_t>(ids.size());
-  std::memcpy(out->gaids_assoc_id, ids.data(), ids.size() * sizeof(sctp_assoc_t));
+  if (!ids.empty()) std::memcpy(out->gaids_assoc_id, ids.data(), ids.size() * sizeof(sctp_assoc_t));
   *len = static_cast<socklen_t>(need);
   return 0;
 }
