@@ -113,6 +113,8 @@ SCTPMAP_EXPORT ssize_t sendto(int fd, const void* buf, size_t len, int flags, co
   if (!s) return fns().sendto(fd, buf, len, flags, to, tolen);
   iovec iov;
   msghdr m = single(const_cast<void*>(buf), len, &iov);
+  m.msg_name = const_cast<sockaddr*>(to);  // one-to-many: the association, or a new one
+  m.msg_namelen = to ? tolen : 0;
   return ret(s->sendmsg(fd, &m, flags));
 }
 
@@ -206,13 +208,13 @@ namespace {
 
 // SCTP_SOCKOPT_PEELOFF(_FLAGS), what libsctp's sctp_peeloff uses: the new
 // fd must enter the fd table, which only this layer holds.
-int peeloff_option(const SocketPtr& s, int name, void* val, socklen_t* len) {
+int peeloff_option(int fd, const SocketPtr& s, int name, void* val, socklen_t* len) {
   sctp_peeloff_flags_arg_t arg{};
   const socklen_t need = name == SCTP_SOCKOPT_PEELOFF ? sizeof(sctp_peeloff_arg_t) : sizeof arg;
   if (!val || !len || *len < need) return -EINVAL;
   std::memcpy(&arg, val, need);
   SocketPtr peeled;
-  int nfd = s->peeloff(arg.p_arg.associd, name == SCTP_SOCKOPT_PEELOFF ? 0 : static_cast<int>(arg.flags), &peeled);
+  int nfd = s->peeloff(fd, arg.p_arg.associd, name == SCTP_SOCKOPT_PEELOFF ? 0 : static_cast<int>(arg.flags), &peeled);
   if (nfd < 0) return nfd;
   FdTable::get().insert(nfd, std::move(peeled));
   arg.p_arg.sd = nfd;
@@ -227,7 +229,7 @@ SCTPMAP_EXPORT int getsockopt(int fd, int level, int name, void* val, socklen_t*
   auto s = lookup(fd);
   if (!s) return fns().getsockopt(fd, level, name, val, len);
   if (level == IPPROTO_SCTP && (name == SCTP_SOCKOPT_PEELOFF || name == SCTP_SOCKOPT_PEELOFF_FLAGS))
-    return ret(peeloff_option(s, name, val, len));
+    return ret(peeloff_option(fd, s, name, val, len));
   int rc = s->getsockopt(fd, level, name, val, len);
   if (rc == 1) return fns().getsockopt(fd, level, name, val, len);
   return ret(rc);

@@ -47,7 +47,9 @@ Conn::Conn(std::shared_ptr<Socket> sock, int tcp_fd, bool connecting, std::share
       pair_(sock_->engine_fd),
       assoc_([&] {
         std::lock_guard lock(sock_->mu);
-        assoc::Config c = sock_->opts.assoc;
+        auto it = sock_->assocs.find(assoc_id);
+        // One-to-many: the association's own values (set up by new_assoc).
+        assoc::Config c = hub && it != sock_->assocs.end() ? it->second.opts.assoc : sock_->opts.assoc;
         // Pieces of a message as they come only where no other association's
         // data can come between them (docs/PROTOCOL.md 15.4).
         c.partial_delivery = hub == nullptr;

@@ -29,10 +29,13 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
 
   void begin();          // starts watching; for accepted connections also the association
   void abort_local();    // SO_LINGER {1,0} close or SCTP_ABORT: RST now
+  // New option values (SCTP_PEER_ADDR_PARAMS, SCTP_RTOINFO, ...): the
+  // heartbeat deadline may have moved.
   void update_config(const assoc::Config& c) {
     assoc::Config next = c;
     next.partial_delivery = assoc_.config().partial_delivery;  // fixed by the socket's type
     assoc_.update_config(next);
+    if (!finished_) rearm_timer();
   }
   const assoc::Association& association() const { return assoc_; }
   // The TCP connection's view of the path (cwnd, RTT, MTU) for SCTP_STATUS
@@ -62,7 +65,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void app_closed(Instant now);
   // sctp_peeloff: from now on this association is `to`'s, a one-to-one
   // socket with its own pair. Caller holds both sockets' tx_mu.
-  void move_to(std::shared_ptr<Socket> to);
+  // `queued`: what it had delivered to the old socket's pair and the
+  // application had not read (Socket::take_queued); it goes first.
+  void move_to(std::shared_ptr<Socket> to, std::deque<std::vector<uint8_t>> queued);
   // Application thread, holding sock->tx_mu: sends one user message straight
   // to TCP when nothing is queued ahead of it and the send buffer has room
   // (docs/ARCHITECTURE.md, "Direct sends"). False: the caller writes it to
@@ -160,6 +165,9 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void pull_app(Instant now);  // more messages from the application, if any wait
   void on_ended(int error, uint16_t sac_state);
   void notify(uint16_t sn_type, std::vector<uint8_t> body);
+  // The subscriptions notifications are filtered by: the association's own
+  // on a one-to-many socket (SCTP_EVENT with its id), else the socket's.
+  EventMask events() const { return shared_pair_ ? doorbell_->events.load(std::memory_order_relaxed) : sock_->events(); }
   void queue_to_app(ToApp hdr, const std::vector<uint8_t>& body);
   bool flush_backlog();
   void fail_unsent_from_pair();

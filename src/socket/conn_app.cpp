@@ -176,7 +176,7 @@ Conn::Take Conn::take_from_hub(const ToEngine& h, const uint8_t* data, size_t le
   return Take::kTaken;
 }
 
-void Conn::move_to(std::shared_ptr<Socket> to) {
+void Conn::move_to(std::shared_ptr<Socket> to, std::deque<std::vector<uint8_t>> queued) {
   sock_->direct_assocs.erase(assoc_id_);
   if (idle_token_) reactor_.cancel_timer(idle_token_);  // SCTP_AUTOCLOSE is a one-to-many matter
   idle_token_ = 0;
@@ -192,6 +192,8 @@ void Conn::move_to(std::shared_ptr<Socket> to) {
   sock_ = std::move(to);
   pair_ = sock_->engine_fd;
   sock_->conn = this;
+  // Delivered earlier than anything in the backlog: ahead of it.
+  backlog_.insert(backlog_.begin(), std::make_move_iterator(queued.begin()), std::make_move_iterator(queued.end()));
   if (!up_) return;
   sock_->direct = this;
   pair_in_ = reactor_.watch(pair_, POLLIN | POLLRDHUP, &pair_in_port_, true);

@@ -76,7 +76,7 @@ sockaddr_storage Conn::peer_addr() const {
 // and their own ACK will bring the event.
 void Conn::notify_dry() {
   // The subscription first: this runs on every ACK that empties the queue.
-  if (!(sock_->events() & event_bit(SCTP_SENDER_DRY_EVENT)) || !assoc_.dry() || pair_waiting()) return;
+  if (!(events() & event_bit(SCTP_SENDER_DRY_EVENT)) || !assoc_.dry() || pair_waiting()) return;
   notify(SCTP_SENDER_DRY_EVENT, make_sender_dry(assoc_id_));
 }
 
@@ -129,7 +129,7 @@ void Conn::handle_events(Instant) {
                    },
                    [&](assoc::SendFailed& f) {
                      f.message.ppid = htonl(f.message.ppid);
-                     bool new_style = (sock_->events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
+                     bool new_style = (events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
                      notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED,
                             make_send_failed(f.message, f.was_sent, new_style, assoc_id_));
                    },
@@ -222,7 +222,7 @@ void Conn::hand_to_listener() {
 }
 
 void Conn::notify(uint16_t sn_type, std::vector<uint8_t> body) {
-  if (!(sock_->events() & event_bit(sn_type))) return;
+  if (!(events() & event_bit(sn_type))) return;
   ToApp h;
   h.kind = ToAppKind::kNotification;
   h.assoc_id = assoc_id_;
@@ -281,7 +281,7 @@ void Conn::abort_local() {
 // Messages the application wrote that never reached the association come
 // back as SCTP_DATA_UNSENT, after those the association returned.
 void Conn::report_unsent(assoc::Message& m) {
-  bool new_style = (sock_->events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
+  bool new_style = (events() & event_bit(SCTP_SEND_FAILED_EVENT)) != 0;
   m.ppid = htonl(m.ppid);
   notify(new_style ? SCTP_SEND_FAILED_EVENT : SCTP_SEND_FAILED, make_send_failed(m, false, new_style, assoc_id_));
 }

@@ -197,9 +197,7 @@ void Hub::accept_all(int listen_fd) {
     int32_t id = next_assoc_id();
     {
       std::lock_guard lock(sock_->mu);
-      AssocInfo info;
-      info.peer = peer;
-      sock_->assocs[id] = info;
+      sock_->assocs[id] = sock_->new_assoc(peer);
     }
     auto* c = new Conn(sock_, fd, false, nullptr, this, id);
     c->begin();

@@ -44,6 +44,20 @@ struct Options {
   bool pr_supported = true;       // SCTP_PR_SUPPORTED (net.sctp.prsctp_enable: on)
 };
 
+// Options with an association id: on a one-to-many socket each association
+// has its own value (socket_assoc_opts.cpp, after Linux net/sctp/socket.c).
+bool per_assoc_option(int name);
+// Whether setting `name` takes SCTP_CURRENT_ASSOC and SCTP_ALL_ASSOC too
+// (Linux: those whose setter walks ep->asocs); the others take only an
+// association's id or SCTP_FUTURE_ASSOC.
+bool takes_current_assoc(int name);
+// The association id in an option's value; SCTP_FUTURE_ASSOC for forms
+// without one (SCTP_MAX_BURST as an int) or buffers too short to hold it.
+int32_t option_assoc_id(int name, const void* val, socklen_t len);
+// Copies what an association keeps of its own (see per_assoc_option) from
+// `from` onto `to`: a peeled-off association's new socket.
+void copy_assoc_values(Options& to, const Options& from);
+
 // The options above: 0 or -errno, -ENOPROTOOPT for any other name. Caller
 // holds the socket's mu.
 int set_tunable(Options& o, int name, const void* val, socklen_t len);

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,10 @@ struct AckDoorbell {
   std::atomic<uint32_t> taken{0};
   std::atomic<uint32_t> acked{0};  // of those, ACKed (written by the Conn, under tx_mu)
   std::atomic<bool> scheduled{false};  // a task to ACK is posted to the engine
+  // One-to-many: the association's own event subscriptions (SCTP_EVENT with
+  // its id), which its Conn filters notifications by. Rides here because
+  // this block is already shared by the application side and the Conn.
+  std::atomic<EventMask> events{0};
 };
 
 // One association of a one-to-many socket, as the application side sees it.
@@ -48,6 +53,9 @@ struct AssocInfo {
   sockaddr_storage local{};  // once up
   size_t max_message = 0;    // once up: the largest message it takes (fragmentation)
   std::shared_ptr<AckDoorbell> doorbell = std::make_shared<AckDoorbell>();
+  // Its own values of the options that take an association id (copied from
+  // the socket's when it starts; see per_assoc_option). Under mu.
+  Options opts;
 };
 
 // What one sendmsg asks for (RFC 6458 5.3: SCTP_SNDRCV / SCTP_SNDINFO, or
@@ -59,6 +67,11 @@ struct SendParams {
   uint32_t context = 0;
   uint32_t ttl = 0;
   int32_t assoc_id = 0;
+  bool given = false;  // by SCTP_SNDRCV / SCTP_SNDINFO, not the association's defaults
+
+  static SendParams of(const sctp_sndrcvinfo& s) {
+    return {s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive, s.sinfo_assoc_id};
+  }
 };
 
 class Socket : public std::enable_shared_from_this<Socket> {
@@ -82,8 +95,10 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int connectx(int fd, const void* addrs, size_t bytes, int32_t* id);
   // sctp_peeloff: association `id` of this one-to-many socket moves to a new
   // one-to-one socket; returns its fd (`flags`: SOCK_NONBLOCK, SOCK_CLOEXEC)
-  // and `out` gets it. Messages it already queued here are still read here.
-  int peeloff(int32_t id, int flags, std::shared_ptr<Socket>* out);
+  // and `out` gets it. What it queued here and the application has not read
+  // moves along, in order, ahead of anything it delivers later; so do its
+  // option values and event subscriptions. `fd`: this socket's.
+  int peeloff(int fd, int32_t id, int flags, std::shared_ptr<Socket>* out);
   ssize_t sendmsg(int fd, const msghdr* msg, int flags);
   bool one_to_many() const { return type == SOCK_SEQPACKET; }
   ssize_t recvmsg(int fd, msghdr* msg, int flags);
@@ -161,6 +176,16 @@ class Socket : public std::enable_shared_from_this<Socket> {
   bool share_port = false;              // under mu: associations bind the socket's chosen port
   // The association to `addr`, or 0. Caller holds mu.
   int32_t find_assoc(const sockaddr_storage& addr) const;
+  // A new association's registry entry: the socket's current option values
+  // and event subscriptions. Caller holds mu.
+  AssocInfo new_assoc(const sockaddr_storage& peer) const;
+  // The option values an option with association id `id` reads or writes
+  // (RFC 6458 8, Linux's sctp_id2assoc rules): the socket's own for one-to-one
+  // sockets and SCTP_FUTURE_ASSOC; an association's for its id; on setting,
+  // SCTP_CURRENT_ASSOC / SCTP_ALL_ASSOC where the option allows them. `ids`
+  // gets the associations named. -EINVAL for an id the option refuses.
+  // Caller holds mu.
+  int option_targets(int name, int32_t id, bool setting, std::vector<Options*>* out, std::vector<int32_t>* ids);
 
  private:
   // `id`/`db`: a peeled-off association keeps its id and ACK count.
@@ -185,6 +210,12 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int bindx_rem(const uint8_t* addrs, size_t bytes);
   ssize_t recv_eof(msghdr* msg);
   int wait_readable(int fd);
+  ssize_t recv_locked(int fd, msghdr* msg, int flags, bool first_nowait);
+  // Peeloff, on the engine thread for the application thread that holds
+  // rx_mu_, with tx_mu held (no Conn writes to the pair meanwhile): takes
+  // every bundle of association `id` out of the pair (and the unread rest of
+  // rx_bundle_), in order; the others go back in theirs.
+  std::deque<std::vector<uint8_t>> take_queued(int fd, int32_t id);
   ssize_t take_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   ssize_t recv_entry(int fd, msghdr* msg, int flags, ToApp* out, bool* whole);
   bool next_piece_ready(int fd, int32_t id, bool wait);
@@ -206,6 +237,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   size_t ack_run_bytes_ = 0;  // taken since the last ACK (one-to-one; under rx_mu_)
 
   friend int set_events_option(Socket&, int, const void*, socklen_t);
+  friend int get_events_option(Socket&, int, void*, socklen_t*);
 };
 
 int32_t next_assoc_id();

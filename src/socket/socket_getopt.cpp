@@ -152,7 +152,7 @@ int get_assoc_ids(Socket& s, int name, void* val, socklen_t* len) {
   if (!val || !len || *len < static_cast<socklen_t>(need)) return -EINVAL;
   auto* out = static_cast<sctp_assoc_ids*>(val);
   out->gaids_number_of_ids = static_cast<uint32_t>(ids.size());
-  std::memcpy(out->gaids_assoc_id, ids.data(), ids.size() * sizeof(sctp_assoc_t));
+  if (!ids.empty()) std::memcpy(out->gaids_assoc_id, ids.data(), ids.size() * sizeof(sctp_assoc_t));
   *len = static_cast<socklen_t>(need);
   return 0;
 }
@@ -282,7 +282,17 @@ int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
   if (name == SCTP_SOCKOPT_CONNECTX3) return len ? get_connectx3(s, fd, val, len) : -EINVAL;
   if (name == SCTP_GET_ASSOC_NUMBER || name == SCTP_GET_ASSOC_ID_LIST) return get_assoc_ids(s, name, val, len);
   std::lock_guard lock(s.mu);
-  const auto& o = s.opts;
+  // An association's own values for its id; the socket's for SCTP_FUTURE_ASSOC.
+  const Options* values = &s.opts;
+  int32_t asked = s.assoc_id;
+  if (s.one_to_many() && per_assoc_option(name)) {
+    std::vector<Options*> targets;
+    std::vector<int32_t> ids;
+    asked = len ? option_assoc_id(name, val, *len) : SCTP_FUTURE_ASSOC;
+    if (int rc = s.option_targets(name, asked, false, &targets, &ids)) return rc;
+    values = targets.front();
+  }
+  const auto& o = *values;
   switch (name) {
     case SCTP_INITMSG: {
       sctp_initmsg m{};
@@ -325,14 +335,18 @@ int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
       a.sasoc_cookie_life = 60000;
       return write_opt(val, len, a);
     }
-    case SCTP_DEFAULT_SEND_PARAM: return write_opt(val, len, o.default_send);
+    case SCTP_DEFAULT_SEND_PARAM: {
+      sctp_sndrcvinfo d = o.default_send;
+      d.sinfo_assoc_id = asked;
+      return write_opt(val, len, d);
+    }
     case SCTP_DEFAULT_SNDINFO: {
       sctp_sndinfo d{};
       d.snd_sid = o.default_send.sinfo_stream;
       d.snd_flags = o.default_send.sinfo_flags;
       d.snd_ppid = o.default_send.sinfo_ppid;
       d.snd_context = o.default_send.sinfo_context;
-      d.snd_assoc_id = s.assoc_id;
+      d.snd_assoc_id = asked;
       return write_opt(val, len, d);
     }
     case SCTP_MAXSEG: {
@@ -352,6 +366,24 @@ int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
 
 }  // namespace
 
+// SCTP_EVENT: the socket's subscription, or (one-to-many) an association's.
+int get_events_option(Socket& s, int, void* val, socklen_t* len) {
+  sctp_event e;
+  if (!val || !len || *len < static_cast<socklen_t>(sizeof e)) return -EINVAL;
+  std::memcpy(&e, val, sizeof e);
+  if (e.se_type < SCTP_SN_TYPE_BASE || e.se_type > SCTP_SEND_FAILED_EVENT) return -EINVAL;
+  EventMask m = s.events();
+  if (s.one_to_many()) {
+    std::lock_guard lock(s.mu);
+    std::vector<Options*> targets;
+    std::vector<int32_t> ids;
+    if (int rc = s.option_targets(SCTP_EVENT, e.se_assoc_id, false, &targets, &ids)) return rc;
+    if (!ids.empty()) m = s.assocs[ids.front()].doorbell->events.load();
+  }
+  e.se_on = (m & event_bit(e.se_type)) ? 1 : 0;
+  return write_opt(val, len, e);
+}
+
 int Socket::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
   if (level == IPPROTO_SCTP) {
     if (name == SCTP_EVENTS) {
@@ -365,14 +397,7 @@ int Socket::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
       *len = n;
       return 0;
     }
-    if (name == SCTP_EVENT) {
-      sctp_event e;
-      if (!val || !len || *len < static_cast<socklen_t>(sizeof e)) return -EINVAL;
-      std::memcpy(&e, val, sizeof e);
-      if (e.se_type < SCTP_SN_TYPE_BASE || e.se_type > SCTP_SEND_FAILED_EVENT) return -EINVAL;
-      e.se_on = (events() & event_bit(e.se_type)) ? 1 : 0;
-      return write_opt(val, len, e);
-    }
+    if (name == SCTP_EVENT) return get_events_option(*this, name, val, len);
     return get_sctp(*this, fd, name, val, len);
   }
   if (level == SOL_SOCKET) {

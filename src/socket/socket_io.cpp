@@ -43,7 +43,6 @@ int parse_prinfo(const cmsghdr* c, size_t len, std::optional<sctp_prinfo>* out) 
 int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
   if (!msg->msg_control || msg->msg_controllen == 0) return 0;
   std::optional<sctp_prinfo> prinfo;
-  bool sndinfo = false;
   for (cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(msg), c)) {
     if (c->cmsg_level != IPPROTO_SCTP) continue;
     size_t len = c->cmsg_len - CMSG_LEN(0);
@@ -52,9 +51,8 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         if (len < sizeof(sctp_sndrcvinfo)) return -EINVAL;
         sctp_sndrcvinfo s;
         std::memcpy(&s, CMSG_DATA(c), sizeof s);
-        *p = SendParams{s.sinfo_stream, s.sinfo_flags, s.sinfo_ppid, s.sinfo_context, s.sinfo_timetolive,
-                        s.sinfo_assoc_id};
-        sndinfo = true;
+        *p = SendParams::of(s);
+        p->given = true;
         break;
       }
       case SCTP_SNDINFO: {
@@ -66,7 +64,7 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
         p->ppid = s.snd_ppid;
         p->context = s.snd_context;
         p->assoc_id = s.snd_assoc_id;
-        sndinfo = true;
+        p->given = true;
         break;
       }
       case SCTP_PRINFO:
@@ -82,7 +80,7 @@ int parse_send_cmsgs(const msghdr* msg, SendParams* p) {
     }
   }
   if (prinfo) {
-    if (!sndinfo) p->flags = 0;
+    if (!p->given) p->flags = 0;
     p->flags = static_cast<uint16_t>((p->flags & ~SCTP_PR_SCTP_MASK) | prinfo->pr_policy);
     p->ttl = prinfo->pr_value;
   }
@@ -166,12 +164,7 @@ ssize_t Socket::sendmsg(int fd, const msghdr* msg, int flags) {
   bool pr_supported = true;
   {
     std::lock_guard lock(mu);
-    p.sid = opts.default_send.sinfo_stream;
-    p.flags = opts.default_send.sinfo_flags;
-    p.ppid = opts.default_send.sinfo_ppid;
-    p.context = opts.default_send.sinfo_context;
-    p.ttl = opts.default_send.sinfo_timetolive;
-    p.assoc_id = opts.default_send.sinfo_assoc_id;
+    p = SendParams::of(opts.default_send);
     pr_supported = opts.pr_supported;
     if (!one_to_many()) switch (write_shut ? Phase::kShutdown : phase) {
       case Phase::kEstablished:
@@ -315,11 +308,30 @@ ssize_t Socket::recvmsg(int fd, msghdr* msg, int flags) {
     std::lock_guard lock(mu);
     if (phase == Phase::kFresh || phase == Phase::kListening) return -ENOTCONN;
   }
-  // The position in the front bundle is shared by every reader of the socket.
-  std::lock_guard rx_lock(rx_mu_);
+  if (!one_to_many() || (flags & MSG_DONTWAIT)) {
+    std::lock_guard rx_lock(rx_mu_);  // the position in the front bundle is every reader's
+    return recv_locked(fd, msg, flags, false);
+  }
+  // One-to-many: wait for a message without holding rx_mu_, so sctp_peeloff
+  // on another thread is not held up by a reader with nothing to read. The
+  // zero-length peek blocks as the caller's recvmsg would (O_NONBLOCK,
+  // SO_RCVTIMEO, signals) and costs a system call only when idle.
+  for (;;) {
+    {
+      std::lock_guard rx_lock(rx_mu_);
+      ssize_t n = recv_locked(fd, msg, flags, true);
+      if (n != -EAGAIN) return n;
+    }
+    if (sys::recv(fd, nullptr, 0, MSG_PEEK) < 0) return -errno;
+  }
+}
+
+// recvmsg with rx_mu_ held. `first_nowait`: the first entry is not waited for
+// (the caller waits); the pieces of a message still are, as `flags` say.
+ssize_t Socket::recv_locked(int fd, msghdr* msg, int flags, bool first_nowait) {
   ToApp h;
   bool whole = false;
-  ssize_t n = take_entry(fd, msg, flags, &h, &whole);
+  ssize_t n = take_entry(fd, msg, flags | (first_nowait ? MSG_DONTWAIT : 0), &h, &whole);
   if (n < 0) return n;
   if (n == 0 && h.kind != ToAppKind::kData && h.kind != ToAppKind::kNotification) return recv_eof(msg);
   size_t total = static_cast<size_t>(n);
@@ -522,6 +534,10 @@ ssize_t Socket::finish_recv(int fd, msghdr* msg, const ToApp& h, size_t len, boo
     want_rcvinfo = opts.recv_rcvinfo;
     want_nxtinfo = opts.recv_nxtinfo;
     context = opts.context;
+    if (one_to_many()) {  // the association's own (kept after it ends, for what it queued)
+      auto it = assocs.find(h.assoc_id);
+      if (it != assocs.end()) context = it->second.opts.context;
+    }
   }
   // Linux's order (sctp_recvmsg): NXTINFO, RCVINFO, then SNDRCV; libsctp's
   // sctp_recvv sizes its buffer for the first two only.

@@ -90,9 +90,7 @@ int32_t Socket::start_assoc(const sockaddr_storage& addr) {
   }
   const int32_t id = next_assoc_id();
   SCTPMAP_LOG(kDebug, "one-to-many socket: association %d starting (%zu known)", id, assocs.size());
-  AssocInfo info;
-  info.peer = addr;
-  assocs[id] = info;
+  assocs[id] = new_assoc(addr);
   auto self = shared_from_this();
   engine::Reactor::instance().post([self, fd, id] {
     std::lock_guard lock(self->tx_mu);
@@ -190,68 +188,14 @@ ssize_t Socket::sendmsg_many(int fd, const msghdr* msg, int flags, SendParams p,
       return -EPIPE;
     }
     const AssocInfo& a = it->second;
+    if (!p.given) {  // Linux: the association's defaults (SCTP_DEFAULT_SEND_PARAM with its id)
+      p = SendParams::of(a.opts.default_send);
+    }
     if (a.phase == Phase::kEstablished && p.sid >= a.outbound_streams) return -EINVAL;
     if (len > message_limit(a.max_message)) return -EMSGSIZE;
   }
   p.assoc_id = id;
   return send_to_engine(fd, msg, flags, p, len);
-}
-
-int Socket::peeloff(int32_t id, int flags, std::shared_ptr<Socket>* out) {
-  if (!one_to_many()) return -EINVAL;  // Linux: one-to-one sockets have nothing to peel
-  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
-  AssocInfo info;
-  {
-    std::lock_guard lock(mu);
-    auto it = assocs.find(id);
-    if (it == assocs.end() || (it->second.phase != Phase::kEstablished && it->second.phase != Phase::kShutdown))
-      return -EINVAL;
-    info = it->second;
-  }
-  int sv[2];
-  if (sys::socketpair(AF_UNIX, SOCK_SEQPACKET | ((flags & SOCK_CLOEXEC) ? SOCK_CLOEXEC : 0), 0, sv) < 0) return -errno;
-  sys::fcntl(sv[1], F_SETFD, FD_CLOEXEC);
-  own_fd(sv[1]);
-  if (flags & SOCK_NONBLOCK) sys::fcntl(sv[0], F_SETFL, O_NONBLOCK | O_RDWR);
-  size_pair(sv[0]);
-  size_pair(sv[1]);
-  std::shared_ptr<Socket> peeled(new Socket(domain, SOCK_STREAM, sv[1], id, info.doorbell));
-  {
-    std::lock_guard lock(mu);
-    peeled->opts = opts;
-    peeled->local = info.local;
-  }
-  peeled->events_.store(events_.load());
-  peeled->phase = info.phase;
-  peeled->peer = info.peer;
-  peeled->outbound_streams = info.outbound_streams;
-  peeled->inbound_streams = info.inbound_streams;
-  // The move happens on the engine, in one step: what the application sends
-  // on the new fd from now on finds the association there.
-  bool moved = false;
-  auto self = shared_from_this();
-  engine::Reactor::instance().call([&] {
-    std::lock_guard lock(tx_mu);
-    Conn* c = conn_for(id);
-    if (!c) return;
-    hub->flush_app_messages();  // what the application sent it so far goes first
-    if (conn_for(id) != c) return;  // it ended meanwhile
-    std::lock_guard peeled_lock(peeled->tx_mu);
-    c->move_to(peeled);
-    moved = true;
-  });
-  if (!moved) {
-    sys::close(sv[0]);
-    close_owned(sv[1]);
-    return -EINVAL;
-  }
-  {
-    std::lock_guard lock(mu);
-    assocs[id].phase = Phase::kClosed;  // no longer this socket's; kept for msg_name of what it queued here
-    forget_ended_assocs();
-  }
-  *out = std::move(peeled);
-  return sv[0];
 }
 
 }  // namespace sctpmap::socket

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <vector>
 
 #include "common/log.hpp"
 #include "common/sys.hpp"
@@ -31,19 +32,26 @@ void log_unknown_once(int level, int name) {
 
 }  // namespace
 
-// Pushes changed association parameters to a live association.
-static void apply_live(Socket& s) {
+// Pushes changed association parameters to the live associations: a
+// one-to-one socket's, or on a one-to-many socket those in `ids`, each with
+// its own values.
+static void apply_live(Socket& s, const std::vector<int32_t>& ids) {
   if (s.fork_generation != fork_generation()) return;
   auto self = s.shared_from_this();
-  assoc::Config cfg;
+  std::vector<std::pair<int32_t, assoc::Config>> cfgs;
   {
     std::lock_guard lock(s.mu);
-    cfg = s.opts.assoc;
+    if (!s.one_to_many()) cfgs.emplace_back(s.assoc_id, s.opts.assoc);
+    for (int32_t id : ids) {
+      auto it = s.assocs.find(id);
+      if (it != s.assocs.end()) cfgs.emplace_back(id, it->second.opts.assoc);
+    }
   }
-  engine::Reactor::instance().post([self, cfg] {
+  if (cfgs.empty()) return;
+  engine::Reactor::instance().post([self, cfgs] {
     std::lock_guard lock(self->tx_mu);
-    if (self->conn) self->conn->update_config(cfg);
-    if (self->hub) self->hub->for_each([&](Conn& c) { c.update_config(cfg); });  // one-to-many: all of them
+    for (const auto& [id, cfg] : cfgs)
+      if (Conn* c = self->conn_for(id)) c->update_config(cfg);
   });
 }
 
@@ -76,30 +84,44 @@ int set_events_option(Socket& s, int name, const void* val, socklen_t len) {
     for (socklen_t i = 0; i < len; ++i)
       if (b[i]) mask |= 1u << i;
     // Fields beyond `len` keep their values (older, shorter structs).
-    EventMask keep = s.events_.load() & ~((len >= 32 ? 0u : (1u << len)) - 1u);
-    const EventMask was = s.events_.exchange(mask | keep);
-    // Linux (sctp_setsockopt_events) looks only at association 0: a
-    // one-to-one socket's.
+    const EventMask given = (len >= 32 ? 0u : (1u << len)) - 1u;
+    const EventMask was = s.events_.exchange(mask | (s.events_.load() & ~given));
+    {
+      // Linux (sctp_setsockopt_events): every association takes them too.
+      std::lock_guard lock(s.mu);
+      for (auto& [id, a] : s.assocs) a.doorbell->events.store(mask | (a.doorbell->events.load() & ~given));
+    }
+    // Linux (sctp_setsockopt_events) checks SENDER_DRY only for association
+    // 0: a one-to-one socket's.
     if (!(was & kDry) && (mask & kDry) && !s.one_to_many()) s.check_dry(0);
     return 0;
   }
   sctp_event e;
   if (int rc = read_opt(val, len, &e)) return rc;
   if (e.se_type < SCTP_SN_TYPE_BASE || e.se_type > SCTP_SEND_FAILED_EVENT) return -EINVAL;
-  EventMask bit = event_bit(e.se_type);
-  if (!e.se_on) {
-    s.events_.fetch_and(~bit);
-    return 0;
+  const EventMask bit = event_bit(e.se_type);
+  EventMask was = bit;  // whether every target already had it
+  auto set = [&](std::atomic<EventMask>& m) {
+    was &= e.se_on ? m.fetch_or(bit) : m.fetch_and(~bit);
+  };
+  {
+    std::lock_guard lock(s.mu);
+    std::vector<Options*> targets;
+    std::vector<int32_t> ids;
+    if (int rc = s.option_targets(SCTP_EVENT, e.se_assoc_id, true, &targets, &ids)) return rc;
+    for (Options* o : targets)
+      if (o == &s.opts) set(s.events_);  // the socket's: what later associations start with
+    for (int32_t id : ids) set(s.assocs[id].doorbell->events);
   }
-  const EventMask was = s.events_.fetch_or(bit);
-  // Linux (sctp_setsockopt_event): the association se_assoc_id names.
-  if (bit == kDry && !(was & kDry)) s.check_dry(s.one_to_many() ? e.se_assoc_id : 0);
+  // Linux (sctp_setsockopt_event): SENDER_DRY at once for the association
+  // se_assoc_id names, if it is dry.
+  if (bit == kDry && e.se_on && !(was & kDry)) s.check_dry(s.one_to_many() ? e.se_assoc_id : 0);
   return 0;
 }
 
-static int set_sctp(Socket& s, int name, const void* val, socklen_t len, bool* live) {
-  std::lock_guard lock(s.mu);
-  auto& o = s.opts;
+// Sets option `name` in `o`: the socket's values, or one association's.
+// Caller holds s.mu.
+static int set_sctp(Socket& s, Options& o, int name, const void* val, socklen_t len, bool* live) {
   switch (name) {
     case SCTP_INITMSG: {
       sctp_initmsg m;
@@ -210,8 +232,21 @@ int Socket::setsockopt(int fd, int level, int name, const void* val, socklen_t l
       return name == SCTP_SOCKOPT_CONNECTX ? id : 0;
     }
     bool live = false;
-    int rc = set_sctp(*this, name, val, len, &live);
-    if (rc == 0 && live) apply_live(*this);
+    std::vector<int32_t> ids;
+    int rc = 0;
+    {
+      std::lock_guard lock(mu);
+      std::vector<Options*> targets{&opts};
+      if (per_assoc_option(name)) {
+        targets.clear();
+        rc = option_targets(name, option_assoc_id(name, val, len), true, &targets, &ids);
+      }
+      for (Options* o : targets) {
+        const int r = set_sctp(*this, *o, name, val, len, &live);
+        if (r && !rc) rc = r;  // Linux: the first error, the rest still set
+      }
+    }
+    if (rc == 0 && live) apply_live(*this, ids);
     return rc;
   }
   if (level == SOL_SOCKET) {
@@ -220,6 +255,7 @@ int Socket::setsockopt(int fd, int level, int name, const void* val, socklen_t l
       case SO_SNDBUF:
       case SO_RCVBUF: {
         if (int rc = read_opt(val, len, &v)) return rc;
+        std::vector<int32_t> ids;
         // Linux doubles the value for bookkeeping overhead and reports the double.
         int eff = std::max(v, 2304) * 2;
         {
@@ -227,11 +263,15 @@ int Socket::setsockopt(int fd, int level, int name, const void* val, socklen_t l
           if (name == SO_SNDBUF) {
             opts.sndbuf = eff;
             opts.assoc.sndbuf = static_cast<size_t>(eff);
+            for (auto& [id, a] : assocs) {  // a socket-wide bound, as Linux's
+              a.opts.assoc.sndbuf = opts.assoc.sndbuf;
+              ids.push_back(id);
+            }
           } else {
             opts.rcvbuf = eff;
           }
         }
-        if (name == SO_SNDBUF) apply_live(*this);  // takes mu itself
+        if (name == SO_SNDBUF) apply_live(*this, ids);  // takes mu itself
         return 0;
       }
       case SO_LINGER: {

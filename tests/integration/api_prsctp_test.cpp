@@ -154,6 +154,7 @@ void run_ttl(const Run& run) {
     sctp_event se{};
     se.se_type = SCTP_SEND_FAILED_EVENT;
     se.se_on = 1;
+    se.se_assoc_id = id;  // one-to-many: 0 would be SCTP_FUTURE_ASSOC, not this association (Linux)
     ASSERT_EQ(setsockopt(a.client, SOL_SCTP, SCTP_EVENT, &se, sizeof se), 0) << std::strerror(errno);
   } else {
     subscribe(a.client, Events{false, false, true});

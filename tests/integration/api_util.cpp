@@ -85,6 +85,14 @@ bool readable_within(int fd, int timeout_ms) {
   return r > 0;
 }
 
+std::vector<sctp_assoc_t> assoc_ids(int fd) {
+  std::vector<uint8_t> buf(sizeof(sctp_assoc_ids) + 64 * sizeof(sctp_assoc_t));
+  socklen_t len = static_cast<socklen_t>(buf.size());
+  if (getsockopt(fd, SOL_SCTP, SCTP_GET_ASSOC_ID_LIST, buf.data(), &len) != 0) return {};
+  const auto* ids = reinterpret_cast<const sctp_assoc_ids*>(buf.data());
+  return std::vector<sctp_assoc_t>(ids->gaids_assoc_id, ids->gaids_assoc_id + ids->gaids_number_of_ids);
+}
+
 int accept_within(int listener, int timeout_ms) {
   if (!readable_within(listener, timeout_ms)) {
     ADD_FAILURE() << "no association to accept within " << timeout_ms << " ms";

@@ -47,6 +47,8 @@ uint16_t closed_port();
 // Binds to 127.0.0.1:0 and listens; returns the port.
 uint16_t listen_any(int fd);
 int accept_within(int listener, int timeout_ms);
+// SCTP_GET_ASSOC_ID_LIST of a one-to-many socket (ids grow: the newest last).
+std::vector<sctp_assoc_t> assoc_ids(int fd);
 bool readable_within(int fd, int timeout_ms);
 
 struct Events {
