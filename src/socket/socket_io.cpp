@@ -484,6 +484,9 @@ ssize_t Socket::recv_eof(msghdr* msg) {
   pending_error = 0;
   msg->msg_controllen = 0;
   msg->msg_flags = 0;
+  // Linux (sctp_recvmsg): the one-to-one socket that sent SHUTDOWN is CLOSED
+  // once the association is gone, ENOTCONN; its peer reads end of file.
+  if (!err && write_shut && !one_to_many()) err = ENOTCONN;
   return err ? -err : 0;
 }
 

@@ -249,9 +249,15 @@ API_TEST(ErrnoAfterShutdown, 20) {
   ASSERT_EQ(shutdown(a.client, SHUT_WR), 0) << std::strerror(errno);
   EXPECT_EQ(receive(a.server).n, 0) << "the peer reads EOF after SHUTDOWN";
   const char byte = 'x';
+  char buf[16];
+  const timeval bound{5, 0};  // a hang fails, not blocks, the test
+  ASSERT_EQ(setsockopt(a.client, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound), 0);
   expect_errors({
       {"sctp_send() after shutdown(SHUT_WR) completed", EPIPE, "sctp_sendmsg_check_sflags: CLOSED, TCP style",
        [&] { return send_len(a.client, &byte, 1, 0); }},
+      {"recv() after shutdown(SHUT_WR) completed, nothing left", ENOTCONN,
+       "sctp_recvmsg: TCP style, not ESTABLISHED/CLOSING; test_1_to_1_recvmsg TEST8",
+       [&] { return recv(a.client, buf, sizeof buf, 0); }},
   });
 }
 
