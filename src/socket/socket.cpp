@@ -157,10 +157,9 @@ int Socket::bind(const sockaddr* addr, socklen_t len) {
   if (phase != Phase::kFresh || local.ss_family != 0) return -EINVAL;
   if (int rc = ensure_tcp_socket()) return rc;
   sockaddr_storage a = to_domain(domain, addr);
-  // One-to-many bound to a chosen port: its associations' own TCP sockets
-  // bind that port too (SO_REUSEPORT), so peers see the socket's SCTP port.
-  // Never for port 0: with SO_REUSEPORT the kernel may pick a port that
-  // other sockets of ours already hold.
+  // A chosen port is shared (share_local_port) before the bind: then the
+  // TIME_WAIT leftovers of this port's earlier associations' TCP sockets,
+  // which kernel SCTP would not have, do not make it EADDRINUSE.
   const bool chosen = reinterpret_cast<const sockaddr_in*>(&a)->sin_port != 0;  // same offset in sockaddr_in6
   if (one_to_many() && chosen) {
     int on = 1;
@@ -170,6 +169,29 @@ int Socket::bind(const sockaddr* addr, socklen_t len) {
   if (sys::bind(tcp_fd, reinterpret_cast<sockaddr*>(&a), addr_len(domain)) < 0) return -errno;
   socklen_t l = sizeof local;
   sys::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&local), &l);
+  return share_local_port();
+}
+
+// One-to-many: every association uses the socket's port, as with SCTP, so
+// its own TCP socket binds that port too (SO_REUSEPORT) and the peer sees
+// the socket's port. Linux binds a socket without a port to an ephemeral one
+// at its first listen() or association; here too. The kernel picks that port
+// without SO_REUSEPORT, which is set only afterwards: so the port is nobody
+// else's (with SO_REUSEPORT it may pick one other sockets of ours hold).
+// Caller holds mu.
+int Socket::share_local_port() {
+  if (!one_to_many() || share_port) return 0;
+  if (int rc = ensure_tcp_socket()) return rc;
+  if (local.ss_family == 0) {
+    sockaddr_storage any{};
+    any.ss_family = static_cast<sa_family_t>(domain);  // wildcard address, port 0
+    if (sys::bind(tcp_fd, reinterpret_cast<sockaddr*>(&any), addr_len(domain)) < 0) return -errno;
+    socklen_t l = sizeof local;
+    sys::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&local), &l);
+  }
+  int on = 1;
+  if (sys::setsockopt(tcp_fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) return -errno;
+  share_port = true;
   return 0;
 }
 

@@ -203,6 +203,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int32_t start_assoc(const sockaddr_storage& addr);
   void forget_ended_assocs();
   int ensure_tcp_socket();
+  int share_local_port();
   // Listens on every bound address; `fds` gets the TCP sockets, now the
   // engine's. Caller holds mu.
   int start_listening(int backlog, std::vector<int>* fds);

@@ -3,12 +3,12 @@
 // sends that pick or set up their association, and the association registry
 // (RFC 6458 section 3; Linux's semantics and errno values).
 //
-// Every association of the socket is its own TCP connection. On a socket
-// bound to a chosen port they all share that port, as with SCTP: the TCP
-// sockets set SO_REUSEPORT, so outgoing connections bind the port the
-// socket listens on and the peer sees the same port for every association.
-// An unbound socket's outgoing associations each get a port from the
-// kernel (docs/COMPATIBILITY.md).
+// Every association of the socket is its own TCP connection. They all share
+// the socket's port, as with SCTP (an unbound socket gets one at its first
+// listen or association, as Linux autobinds): the TCP sockets set
+// SO_REUSEPORT, so outgoing connections bind the port the socket listens on
+// and the peer sees the same port for every association
+// (Socket::share_local_port).
 #include <fcntl.h>
 #include <netinet/in.h>
 
@@ -73,11 +73,12 @@ void Socket::forget_ended_assocs() {
 }
 
 int32_t Socket::start_assoc(const sockaddr_storage& addr) {
+  if (int rc = share_local_port()) return rc;
   int fd = sys::socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) return -errno;
   own_fd(fd);
   const socklen_t alen = addr_len(domain);
-  if (share_port) {  // the socket's chosen port (see Socket::bind); else the kernel picks one
+  if (share_port) {  // the socket's port (Socket::share_local_port)
     int on = 1;
     sys::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
     sockaddr_storage me = local;
@@ -115,6 +116,7 @@ int Socket::listen_many(int backlog) {
       return 0;
     }
     if (phase == Phase::kListening) return 0;
+    if (int rc = share_local_port()) return rc;
     if (int rc = start_listening(backlog, &fds)) return rc;
   }
   auto self = shared_from_this();

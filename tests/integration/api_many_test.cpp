@@ -270,6 +270,47 @@ API_TEST(OneToManyConnect, 20) {
   close(server);
 }
 
+// Every association of a one-to-many socket uses the socket's port, as with
+// SCTP: an unbound socket gets one at its first association (Linux's
+// autobind), its peers all see that port, and listen() later takes
+// associations on the same port.
+API_TEST(OneToManyAssociationsShareTheSocketsPort, 20) {
+  const int m = many_socket();
+  sockaddr_in me{};
+  socklen_t len = sizeof me;
+  ASSERT_EQ(getsockname(m, reinterpret_cast<sockaddr*>(&me), &len), 0) << std::strerror(errno);
+  EXPECT_EQ(me.sin_port, 0) << "unbound: no port yet";
+  int listeners[2], accepted[2];
+  for (int i = 0; i < 2; ++i) {
+    listeners[i] = sctp_socket();
+    sockaddr_in to = loopback(listen_any(listeners[i]));
+    ASSERT_EQ(connect(m, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
+    accepted[i] = accept_within(listeners[i], 5000);
+    ASSERT_GE(accepted[i], 0);
+  }
+  len = sizeof me;
+  ASSERT_EQ(getsockname(m, reinterpret_cast<sockaddr*>(&me), &len), 0) << std::strerror(errno);
+  ASSERT_NE(me.sin_port, 0) << "bound at the first association";
+  for (int i = 0; i < 2; ++i) {
+    sockaddr_in peer{};
+    len = sizeof peer;
+    ASSERT_EQ(getpeername(accepted[i], reinterpret_cast<sockaddr*>(&peer), &len), 0) << std::strerror(errno);
+    EXPECT_EQ(ntohs(peer.sin_port), ntohs(me.sin_port)) << "association " << i << " comes from the socket's port";
+  }
+  ASSERT_EQ(listen(m, 8), 0) << std::strerror(errno);
+  const int c = sctp_socket();
+  sockaddr_in to = loopback(ntohs(me.sin_port));
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << "listening on the shared port: " << std::strerror(errno);
+  ASSERT_EQ(send_message(c, pattern(5)), 5) << std::strerror(errno);
+  EXPECT_EQ(next_data(m).r.n, 5);
+  close(c);
+  for (int i = 0; i < 2; ++i) {
+    close(accepted[i]);
+    close(listeners[i]);
+  }
+  close(m);
+}
+
 // sctp_peeloff moves one association to a one-to-one socket of its own (the
 // real libsctp.so.1 calls underneath: SCTP_SOCKOPT_PEELOFF(_FLAGS));
 // sctp_getpaddrs/getladdrs report each association's addresses.
