@@ -145,6 +145,10 @@ class Association {
   // Up, and no message of ours is un-ACKed (written or not): what
   // SCTP_SENDER_DRY_EVENT reports (also at once when subscribed then).
   bool dry() const;
+  // Whether an ACK that leaves nothing outstanding queues SenderDry: only
+  // while the application subscribes to it, so that ACKs leave no event
+  // for the owner to handle otherwise.
+  void report_dry(bool on) { report_dry_ = on; }
 
   // Introspection for SCTP_STATUS / SCTP_RTOINFO / tests.
   Duration rto() const;
@@ -222,6 +226,7 @@ class Association {
   UnackedQueue unacked_;
   std::vector<uint16_t> next_ssn_;  // per outbound stream, ordered messages only
   std::deque<Event> events_;
+  bool report_dry_ = false;
   RtoEstimator rto_;
   HeartbeatTimer hb_;
 };

@@ -220,7 +220,7 @@ Association::Step Association::on_ack(const wire::Ack& a) {
   clear_errors(PathReason::kReceivedAck);
   // SCTP_SENDER_DRY_EVENT: the last outstanding DATA was ACKed (messages
   // the application queued behind it are the socket layer's to weigh).
-  if (unacked_.empty()) events_.push_back(SenderDry{});
+  if (unacked_.empty() && report_dry_) events_.push_back(SenderDry{});
   maybe_send_shutdown();
   return Step::kNext;
 }

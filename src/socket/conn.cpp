@@ -335,6 +335,7 @@ std::vector<uint8_t>& Conn::shared_scratch() {
 // Hands bytes to the association; returns how many it consumed and records
 // whether the application refused a delivery (then reading TCP pauses).
 size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
+  assoc_.report_dry(events() & event_bit(SCTP_SENDER_DRY_EVENT));  // the subscription may have changed
   size_t used = 0;
   while (used < len) {
     size_t step = assoc_.receive(wire::Bytes(data + used, len - used), now, *this);

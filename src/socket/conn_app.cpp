@@ -41,7 +41,6 @@ void Conn::ack_taken(uint32_t taken, Instant now) {
   if (delta != 0) assoc_.delivered(delta, now);
 }
 
-
 // Skips the application -> pair -> engine hop and the engine's wake-up: the
 // message is encoded and written to TCP on the calling thread. Only when
 // order cannot suffer (nothing in the pair or held, the association

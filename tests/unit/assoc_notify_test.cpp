@@ -18,6 +18,7 @@ TEST(AssocSenderDry, ReportedWhenTheLastOutstandingMessageIsAcked) {
   h.latency = milliseconds(5);
   h.start();
   h.run_for(milliseconds(20));
+  h.a().assoc.report_dry(true);  // the application subscribed (Conn::feed)
   EXPECT_TRUE(h.a().assoc.dry());
   EXPECT_TRUE(h.a().events_of<SenderDry>().empty());  // nothing was sent yet
   for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE(h.a().assoc.send(make_message(100, 0, 0, i), h.now).ok());
@@ -29,6 +30,18 @@ TEST(AssocSenderDry, ReportedWhenTheLastOutstandingMessageIsAcked) {
   h.run_for(milliseconds(100));
   EXPECT_EQ(h.a().events_of<SenderDry>().size(), 2u);  // dry again after sending again
   EXPECT_TRUE(h.b().events_of<SenderDry>().empty());   // b never sent anything
+}
+
+// Unsubscribed, an ACK that drains the queue leaves no event to handle.
+TEST(AssocSenderDry, NotQueuedUnlessReported) {
+  Harness h(Config{});
+  h.latency = milliseconds(5);
+  h.start();
+  h.run_for(milliseconds(20));
+  ASSERT_TRUE(h.a().assoc.send(make_message(100), h.now).ok());
+  h.run_for(milliseconds(100));
+  EXPECT_TRUE(h.a().assoc.dry());
+  EXPECT_TRUE(h.a().events_of<SenderDry>().empty());
 }
 
 // Our own ACKs and heartbeat answers waiting to be written are no user
