@@ -544,7 +544,7 @@ void Socket::note_taken(int32_t id, size_t len) {
     db = keep.get();
   }
   db->taken.fetch_add(1);
-  const bool urgent = one_to_many() || ack_due(*db, len);
+  const bool urgent = ack_due(*db, len);
   if (db->scheduled.exchange(true) && !urgent) return;  // an urgent one overtakes a lazy one
   if (fork_generation != socket::fork_generation()) return;
   auto self = shared_from_this();
@@ -560,17 +560,17 @@ void Socket::note_taken(int32_t id, size_t len) {
   }
 }
 
-// One-to-one, caller holds rx_mu_. The ACKs for what the application took
-// are due at once when enough bytes were taken since the last ACK for the
-// peer's send buffer to care; otherwise they wait (kAckDelay) for company:
-// more messages, the engine's next turn, or a reply to ride on, instead of
-// costing a TCP segment and a wake-up of both engines each.
-bool Socket::ack_due(const AckDoorbell& db, size_t len) {
+// Caller holds rx_mu_. The ACKs for what the application took from an
+// association are due at once when enough bytes were taken since the last
+// ACK for the peer's send buffer to care; otherwise they wait (kAckDelay)
+// for company: more messages, the engine's next turn, or a reply to ride on,
+// instead of costing a TCP segment and a wake-up of both engines each.
+bool Socket::ack_due(AckDoorbell& db, size_t len) {
   const uint32_t unacked = db.taken.load() - db.acked.load();
-  if (unacked <= 1) ack_run_bytes_ = 0;  // the rest was ACKed, perhaps riding on a reply
-  ack_run_bytes_ += len;
-  if (ack_run_bytes_ < kAckBytes) return false;
-  ack_run_bytes_ = 0;
+  if (unacked <= 1) db.run_bytes = 0;  // the rest was ACKed, perhaps riding on a reply
+  db.run_bytes += len;
+  if (db.run_bytes < kAckBytes) return false;
+  db.run_bytes = 0;
   return true;
 }
 

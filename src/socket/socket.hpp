@@ -38,6 +38,7 @@ struct AckDoorbell {
   std::atomic<uint32_t> taken{0};
   std::atomic<uint32_t> acked{0};  // of those, ACKed (written by the Conn, under tx_mu)
   std::atomic<bool> scheduled{false};  // a task to ACK is posted to the engine
+  size_t run_bytes = 0;  // taken since the last ACK: the reading side's (under its socket's rx_mu_)
   // One-to-many: the association's own event subscriptions (SCTP_EVENT with
   // its id), which its Conn filters notifications by. Rides here because
   // this block is already shared by the application side and the Conn.
@@ -191,7 +192,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // `id`/`db`: a peeled-off association keeps its id and ACK count.
   Socket(int domain, int type, int engine_fd, int32_t id = 0, std::shared_ptr<AckDoorbell> db = nullptr);
   void note_taken(int32_t id, size_t len);
-  bool ack_due(const AckDoorbell& db, size_t len);
+  static bool ack_due(AckDoorbell& db, size_t len);
   // One-to-many halves of the calls above (socket_many.cpp).
   int listen_many(int backlog);
   int connect_many(int fd, const sockaddr* addr, socklen_t len);
@@ -235,7 +236,6 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::vector<uint8_t> rx_bundle_;
   size_t rx_pos_ = 0;
   size_t partial_off_ = 0;
-  size_t ack_run_bytes_ = 0;  // taken since the last ACK (one-to-one; under rx_mu_)
 
   friend int set_events_option(Socket&, int, const void*, socklen_t);
   friend int get_events_option(Socket&, int, void*, socklen_t*);
