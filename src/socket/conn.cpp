@@ -447,7 +447,7 @@ Conn::AppRead Conn::read_tcp_from_app() {
 // else (it reads now) by kParkedRearm, since in a loop of blocking recvmsg it
 // comes back to wait before that and the engine is never needed.
 void Conn::app_wait_done(bool reading) {
-  app_waiting_ = false;
+  --app_waiting_;
   if (!tcp_parked_ || rearm_posted_) return;
   rearm_posted_ = true;
   auto rearm = [s = sock_, id = assoc_id_] {

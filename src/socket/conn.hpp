@@ -85,7 +85,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   // leaves the TCP socket to it, so that one thread wakes, not two. Done:
   // `reading` says whether the caller reads again; if not, the engine reads
   // what it left.
-  void app_waits() { app_waiting_ = true; }
+  void app_waits() { ++app_waiting_; }
   void app_wait_done(bool reading);
 
   static void for_each(void (*fn)(Conn&));
@@ -238,7 +238,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool flush_posted_ = false;  // an application thread asked the engine to write tx
   bool on_app_thread_ = false;  // read_tcp_from_app runs: what needs the reactor is left to it
   bool engine_owed_ = false;    // ... and something was left
-  bool app_waiting_ = false;    // an application thread waits on tcp_ (app_waits)
+  int app_waiting_ = 0;         // application threads waiting on tcp_ (app_waits)
   bool tcp_parked_ = false;     // the TCP watch is left unarmed for it (arm_tcp_in)
   bool rearm_posted_ = false;   // the engine is asked to take TCP back
   bool tcp_error_ = false;      // reading TCP failed: no watch any more

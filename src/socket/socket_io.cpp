@@ -23,6 +23,8 @@ namespace {
 constexpr size_t kMaxIov = 1024;
 // How long a blocking send waits for room before it queues in the pair.
 constexpr auto kDirectWait = std::chrono::milliseconds(10);
+// From this size a blocked sender reads the ACKs it waits for itself.
+constexpr size_t kReadAcksMin = 4096;
 
 // SCTP_PRINFO as Linux reads it (sctp_msghdr_parse): exactly one struct, a
 // known policy, no value without one. Applied after the other cmsgs, as
@@ -227,6 +229,27 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
       const auto now = std::chrono::steady_clock::now();
       if (!until) until = now + kDirectWait;
       if (now >= *until) break;
+      if (!one_to_many() && len >= kReadAcksMin) {
+        // The room comes with ACKs: this thread reads them itself, as a
+        // blocked reader does (Socket::wait_readable), so an ACK wakes it
+        // alone instead of the engine and then it. Only for large messages,
+        // whose few in flight make the ACK loop's latency the bound; a
+        // stream of small ones is bound by this thread's CPU, which the
+        // engine's core better spends on the ACKs (measured).
+        const Conn::AppRead got = c->read_tcp_from_app();
+        if (got == Conn::AppRead::kRead) continue;
+        if (got == Conn::AppRead::kEmpty) {
+          const int tcp = c->tcp_fd();
+          c->app_waits();
+          lock.unlock();
+          pollfd pf{tcp, POLLIN, 0};
+          const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*until - now).count() + 1;
+          const int r = sys::poll(&pf, 1, static_cast<int>(left));
+          lock.lock();
+          if (direct == c) c->app_wait_done(r > 0);
+          continue;
+        }
+      }
       tx_waiters.fetch_add(1);
       tx_cv.wait_until(lock, *until);
       tx_waiters.fetch_sub(1);

@@ -2,7 +2,9 @@
 // A blocking recv waits as the kernel's would, whichever thread ends the
 // wait (the engine, or the application's own thread reading TCP: Socket::
 // wait_readable): SO_RCVTIMEO gives EAGAIN, a signal whose handler lacks
-// SA_RESTART gives EINTR, one with SA_RESTART does not end the wait.
+// SA_RESTART gives EINTR, one with SA_RESTART does not end the wait. A
+// blocking sender of large messages waiting for window room reads the ACKs
+// (and whatever else comes) itself: nothing is lost or reordered either way.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -85,6 +87,40 @@ API_TEST(BlockingRecvRestartsWithSaRestart, 20) {
   t.join();
   ASSERT_EQ(n, 4) << "the wait ended early: " << std::strerror(err);
   EXPECT_EQ(std::memcmp(buf, "late", 4), 0);
+}
+
+API_TEST(BlockedLargeSenderKeepsBothDirectionsInOrder, 60) {
+  Assoc a;
+  make_assoc(a, nullptr, [](int fd) {
+    const int small = 32 * 1024;  // 64 KiB un-ACKed: four 16 KiB messages
+    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+  });
+  constexpr uint32_t kCount = 300;
+  constexpr size_t kSize = 16 * 1024;
+  auto numbered = [](uint32_t seq, size_t size) {
+    std::vector<uint8_t> m = pattern(size, static_cast<uint8_t>(seq));
+    std::memcpy(m.data(), &seq, sizeof seq);
+    return m;
+  };
+  // The server reads slowly, so the client blocks for room again and again,
+  // and it answers every tenth message, so data for the client arrives while
+  // the client's thread is the one reading TCP.
+  std::thread server([&] {
+    for (uint32_t i = 0; i < kCount; ++i) {
+      const Received r = receive(a.server, 70000, 10000);
+      ASSERT_EQ(r.n, ssize_t(kSize)) << "message " << i;
+      EXPECT_TRUE(r.data == numbered(i, kSize)) << "message " << i << " differs or is out of order";
+      if (i % 10 == 0) ASSERT_EQ(send_message(a.server, numbered(i / 10, 100)), 100);
+      if (i % 4 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  for (uint32_t i = 0; i < kCount; ++i) ASSERT_EQ(send_message(a.client, numbered(i, kSize)), int(kSize)) << i;
+  server.join();
+  for (uint32_t i = 0; i < kCount / 10; ++i) {
+    const Received r = receive(a.client, 70000, 10000);
+    ASSERT_EQ(r.n, 100) << "answer " << i;
+    EXPECT_TRUE(r.data == numbered(i, 100)) << "answer " << i << " differs or is out of order";
+  }
 }
 
 }  // namespace
