@@ -18,8 +18,11 @@ constexpr Duration kStreamingGap = std::chrono::microseconds(20);
 // message is already efficient, and batching would only add a hop.
 constexpr size_t kDirectWriteMin = 4096;
 // A batch is written by the sending thread once it is this large, and by the
-// engine at the latest this long after its first message.
-constexpr size_t kBatchBytes = 16 * 1024;
+// engine at the latest this long after its first message. About one
+// loopback MSS: the sender's thread is bound by the kernel's per-segment
+// send path (which runs the receiving side too), so fewer, larger writes
+// pay (1 KB messages 0.69-0.72x -> 0.93-0.94x raw TCP against 16 KiB).
+constexpr size_t kBatchBytes = 64 * 1024;
 constexpr Duration kBatchDelay = std::chrono::microseconds(50);
 
 }  // namespace
