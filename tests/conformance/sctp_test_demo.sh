@@ -81,7 +81,10 @@ start_server() {
   local try
   for try in 1 2 3; do
     PORT=$(free_port)
-    loaded "$SCTP_TEST" -H 127.0.0.1 -P "$PORT" -l "${STYLE[@]}" >"$WORK/server.log" 2>"$WORK/server.err" &
+    # exec: $! is then sctp_test itself, which kill -9 must reach (a
+    # function run in the background is a subshell that would be killed
+    # instead, leaving the server behind).
+    (exec env "${LOADER_ENV[@]}" "$SCTP_TEST" -H 127.0.0.1 -P "$PORT" -l "${STYLE[@]}" >"$WORK/server.log" 2>"$WORK/server.err") &
     SERVER_PID=$!
     local waited=0
     while [ $waited -lt 50 ]; do
