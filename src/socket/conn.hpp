@@ -51,6 +51,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   ToApp data_header(const assoc::Delivery& d) const;
   void flush_deliveries();
   void on_app_took();  // the application took messages: ACK them
+  // Application thread, holding sock->tx_mu: the same, written from that
+  // thread. False when the association is not simply established (the
+  // engine must do it).
+  bool ack_direct();
   // SCTP_SENDER_DRY_EVENT now if nothing of ours is outstanding (a new
   // subscription, as Linux's sctp_setsockopt_event).
   void notify_dry();

@@ -44,6 +44,13 @@ void Conn::ack_taken(uint32_t taken, Instant now) {
   if (delta != 0) assoc_.delivered(delta, now);
 }
 
+bool Conn::ack_direct() {
+  if (finished_ || !up_ || assoc_.state() != assoc::State::kEstablished) return false;
+  ack_taken(doorbell_->taken.load(), reactor_.now());
+  write_now();
+  return true;
+}
+
 // Skips the application -> pair -> engine hop and the engine's wake-up: the
 // message is encoded and written to TCP on the calling thread. Only when
 // order cannot suffer (nothing in the pair or held, the association
