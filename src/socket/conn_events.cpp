@@ -295,11 +295,7 @@ void Conn::fail_unsent_from_pair() {
   std::vector<uint8_t>& scratch = shared_scratch();
   for (;;) {
     ToEngine h;
-    iovec iov[2] = {{&h, sizeof h}, {scratch.data(), scratch.size()}};
-    msghdr m{};
-    m.msg_iov = iov;
-    m.msg_iovlen = 2;
-    ssize_t n = sys::recvmsg(pair_, &m, MSG_DONTWAIT);
+    ssize_t n = recv_app_message(pair_, &h, scratch);
     if (n < 0 && (errno == ECONNRESET || errno == EINTR)) continue;  // see Conn::read_pair
     if (n <= 0) break;
     if (h.kind != ToEngineKind::kData) continue;

@@ -117,11 +117,7 @@ void Hub::read_pair(Instant now) {
       return;
     }
     ToEngine h;
-    iovec iov[2] = {{&h, sizeof h}, {buf.data(), buf.size()}};
-    msghdr m{};
-    m.msg_iov = iov;
-    m.msg_iovlen = 2;
-    ssize_t n = sys::recvmsg(pair_, &m, MSG_DONTWAIT);
+    ssize_t n = recv_app_message(pair_, &h, buf);
     if (n < 0) {
       if (errno == EINTR || errno == ECONNRESET) continue;  // see Conn::read_pair
       if (errno != EAGAIN) SCTPMAP_LOG(kWarn, "one-to-many socket: reading from the application failed: %s", strerror(errno));

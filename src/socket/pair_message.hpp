@@ -13,8 +13,13 @@
 // bundle rather than per message (docs/ARCHITECTURE.md, "Bundles").
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <vector>
+
+#include "common/sys.hpp"
 
 namespace sctpmap::socket {
 
@@ -76,5 +81,16 @@ inline constexpr size_t kPieceMax = 64 * 1024;
 // Largest message the application sends through the pair; larger ones go
 // straight to TCP (Socket::send_large).
 inline constexpr size_t kPairSendMax = 65536;
+
+// Engine side: the next application message in the pair, its header into
+// `h` and its payload into `buf`, without blocking. As recvmsg: the bytes
+// read, header included (0: the application closed its end), or -1 and errno.
+inline ssize_t recv_app_message(int pair, ToEngine* h, std::vector<uint8_t>& buf) {
+  iovec iov[2] = {{h, sizeof *h}, {buf.data(), buf.size()}};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = 2;
+  return sys::recvmsg(pair, &m, MSG_DONTWAIT);
+}
 
 }  // namespace sctpmap::socket
