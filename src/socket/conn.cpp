@@ -18,7 +18,6 @@
 namespace sctpmap::socket {
 namespace {
 
-constexpr size_t kRxCapacity = 256 * 1024;
 // How long TCP may stay parked (Conn::app_wait_done) after the application
 // thread that waited on it went back to its work: data that comes meanwhile
 // reaches poll() on the socket that much later at most.
@@ -321,9 +320,11 @@ void Conn::flush_deliveries() {
 }
 
 // Reactor-thread buffers shared by every Conn: an idle association then holds
-// no receive or scratch memory of its own (the idle-RSS figure).
-std::vector<uint8_t>& Conn::shared_rx() {
-  thread_local auto* b = new std::vector<uint8_t>(kRxCapacity);  // as delivery_batch()
+// no receive or scratch memory of its own (the idle-RSS figure). The receive
+// buffer is also an application thread's in read_tcp_from_app (thread_local,
+// as delivery_batch()).
+Conn::RxBuffer& Conn::shared_rx() {
+  thread_local auto* b = new RxBuffer();
   return *b;
 }
 
@@ -364,7 +365,7 @@ size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
 }
 
 void Conn::read_tcp(Instant now) {
-  std::vector<uint8_t>& buf = shared_rx();
+  RxBuffer& buf = shared_rx();
   for (int round = 0; !finished_; ++round) {
     if (round == 16) {
       continue_later(&Conn::read_tcp);  // fairness; the poll may not fire again
@@ -416,14 +417,18 @@ void Conn::read_tcp(Instant now) {
 // state, one read, no watch, timer or event touched: what needs the reactor
 // is left to the engine, which is asked to go on from rx_. The engine's own
 // watch may fire for the same bytes; whoever holds tx_mu first reads them.
-Conn::AppRead Conn::read_tcp_from_app() {
+Conn::AppRead Conn::read_tcp_from_app(int* wait_fd) {
   if (finished_ || !up_ || tcp_eof_ || inbound_paused_ || !backlog_.empty() || !rx_.empty() || events_first_ ||
       assoc_.event_pending() || assoc_.state() != assoc::State::kEstablished) {
     return AppRead::kEngine;
   }
-  std::vector<uint8_t>& buf = shared_rx();
+  RxBuffer& buf = shared_rx();
   ssize_t n = sys::recv(tcp_, buf.data(), buf.size(), MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return AppRead::kEmpty;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    ++app_waiting_;
+    *wait_fd = tcp_;
+    return AppRead::kEmpty;
+  }
   Instant now = reactor_.now();
   size_t used = 0;
   if (n > 0) {

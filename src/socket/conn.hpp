@@ -78,18 +78,16 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   // the pair instead, and the engine takes it from there.
   bool send_direct(const ToEngine& h, const msghdr* msg, size_t len);
 
-  // Application thread, holding sock->tx_mu, about to block for a message
-  // (Socket::wait_readable): reads TCP itself. kRead: something was read
-  // (look at the pair again); kEmpty: TCP has nothing, and the caller may
-  // wait on tcp_fd() as well as on the pair; kEngine: the engine's work.
+  // Application thread, holding sock->tx_mu, about to block (for a message,
+  // Socket::wait_readable, or for ACKs, Socket::send_to_engine): reads TCP
+  // itself. kRead: something was read (look again); kEngine: the engine's
+  // work; kEmpty: TCP has nothing, `*wait_fd` is the TCP socket to poll, and
+  // the caller now counts as waiting on it: meanwhile the engine leaves it to
+  // the caller, so that one thread wakes, not two. After the wait, the caller
+  // must call app_wait_done: `reading` says whether it reads again; if not,
+  // the engine reads what it left.
   enum class AppRead : uint8_t { kRead, kEmpty, kEngine };
-  AppRead read_tcp_from_app();
-  int tcp_fd() const { return tcp_; }
-  // Around the caller's wait on tcp_fd() after kEmpty: meanwhile the engine
-  // leaves the TCP socket to it, so that one thread wakes, not two. Done:
-  // `reading` says whether the caller reads again; if not, the engine reads
-  // what it left.
-  void app_waits() { ++app_waiting_; }
+  AppRead read_tcp_from_app(int* wait_fd);
   void app_wait_done(bool reading);
 
   static void for_each(void (*fn)(Conn&));
@@ -149,7 +147,15 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void submit(assoc::Message msg, Instant now);
   void report_unsent(assoc::Message& m);
   size_t feed(const uint8_t* data, size_t len, Instant now);
-  static std::vector<uint8_t>& shared_rx();
+  // What TCP is read into (shared_rx): left uninitialized, so a thread's
+  // pages count in RSS only as far as its reads ever reached.
+  struct RxBuffer {
+    static constexpr size_t kCapacity = 256 * 1024;
+    std::unique_ptr<uint8_t[]> bytes{new uint8_t[kCapacity]};
+    uint8_t* data() { return bytes.get(); }
+    static constexpr size_t size() { return kCapacity; }
+  };
+  static RxBuffer& shared_rx();
   static std::vector<uint8_t>& shared_scratch();
   void pump(Instant now);
   void flush_tx(Instant now);
@@ -242,7 +248,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   bool flush_posted_ = false;  // an application thread asked the engine to write tx
   bool on_app_thread_ = false;  // read_tcp_from_app runs: what needs the reactor is left to it
   bool engine_owed_ = false;    // ... and something was left
-  int app_waiting_ = 0;         // application threads waiting on tcp_ (app_waits)
+  int app_waiting_ = 0;         // application threads waiting on tcp_ (read_tcp_from_app)
   bool tcp_parked_ = false;     // the TCP watch is left unarmed for it (arm_tcp_in)
   bool rearm_posted_ = false;   // the engine is asked to take TCP back
   bool tcp_error_ = false;      // reading TCP failed: no watch any more

@@ -236,11 +236,10 @@ ssize_t Socket::send_to_engine(int fd, const msghdr* msg, int flags, const SendP
         // whose few in flight make the ACK loop's latency the bound; a
         // stream of small ones is bound by this thread's CPU, which the
         // engine's core better spends on the ACKs (measured).
-        const Conn::AppRead got = c->read_tcp_from_app();
+        int tcp = -1;
+        const Conn::AppRead got = c->read_tcp_from_app(&tcp);
         if (got == Conn::AppRead::kRead) continue;
         if (got == Conn::AppRead::kEmpty) {
-          const int tcp = c->tcp_fd();
-          c->app_waits();
           lock.unlock();
           pollfd pf{tcp, POLLIN, 0};
           const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*until - now).count() + 1;
@@ -471,18 +470,7 @@ int Socket::wait_readable(int fd) {
     int tcp = -1;
     if (!one_to_many() && fork_generation == socket::fork_generation()) {
       std::lock_guard lock(tx_mu);
-      if (direct) {
-        switch (direct->read_tcp_from_app()) {
-          case Conn::AppRead::kRead:
-            return 0;
-          case Conn::AppRead::kEmpty:
-            tcp = direct->tcp_fd();
-            direct->app_waits();
-            break;
-          case Conn::AppRead::kEngine:
-            break;
-        }
-      }
+      if (direct && direct->read_tcp_from_app(&tcp) == Conn::AppRead::kRead) return 0;
     }
     pollfd p[2] = {{fd, POLLIN, 0}, {tcp, POLLIN, 0}};
     int r = sys::poll(p, tcp >= 0 ? 2 : 1, timeout);
