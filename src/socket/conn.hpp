@@ -164,6 +164,10 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void ack_taken(uint32_t taken, Instant now);
   void post_flush();
   void post_flush_by(Instant by);
+  // Nagle (SCTP_NODELAY off): a message submitted now would wait for the
+  // ACK of those before it. And whether one of `len` bytes may join a batch.
+  bool nagle_waits() const;
+  bool batchable(size_t len) const;
   engine::Reactor::Task flush_task();
   void write_now();
   void handle_events(Instant now);

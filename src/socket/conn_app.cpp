@@ -24,6 +24,11 @@ constexpr size_t kDirectWriteMin = 4096;
 // pay (1 KB messages 0.69-0.72x -> 0.93-0.94x raw TCP against 16 KiB).
 constexpr size_t kBatchBytes = 64 * 1024;
 constexpr Duration kBatchDelay = std::chrono::microseconds(50);
+// Nagle (SCTP_NODELAY off, Linux's default): a small message sent while
+// earlier ones await their ACK waits for that ACK (the engine writes the
+// batch when it reads it) or this long at most. The bound is for peers that
+// ACK late; ours ACK within 1 ms (Socket::note_taken).
+constexpr Duration kNagleDelay = std::chrono::milliseconds(1);
 
 }  // namespace
 
@@ -77,23 +82,34 @@ bool Conn::send_direct(const ToEngine& h, const msghdr* msg, size_t len) {
     std::memcpy(m.payload.data() + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
     off += msg->msg_iov[i].iov_len;
   }
+  const bool nagle = nagle_waits();
   ack_taken(doorbell_->taken.load(), now);
   submit(std::move(m), now);
-  // Nagle's idea in user space: a message that follows the previous one
-  // closely joins a batch, written in one send by this thread once it holds
-  // kBatchBytes or by the engine kBatchDelay after it began, instead of
-  // costing a TCP segment of its own; an isolated message (request/response)
-  // or a large one is written at once, so latency gains a hop, not a wake.
+  // A message that follows the previous one closely, or (Nagle) one sent
+  // while earlier ones are un-ACKed, joins a batch, written in one send by
+  // this thread once it holds kBatchBytes, by the engine when the ACK comes,
+  // or at the latest kBatchDelay / kNagleDelay after it began, instead of
+  // costing a TCP segment of its own. Many associations each sending now
+  // and then are no stream, and only Nagle gathers their messages (100
+  // associations: 0.29x -> see docs/PERFORMANCE.md). An isolated message
+  // (request/response: the reply carries the ACK) or a large one is written
+  // at once, so latency gains a hop, not a wake.
   const bool streaming = now - last_app_send_ < kStreamingGap;
   last_app_send_ = now;
   // A TTL message is written at once: while unwritten it holds back the rest.
-  if (h.ttl == 0 && streaming && len < kDirectWriteMin && assoc_.pending_tx().size() < kBatchBytes) {
-    post_flush_by(now + kBatchDelay);
+  if (h.ttl == 0 && (streaming || nagle) && batchable(len)) {
+    post_flush_by(now + (streaming ? kBatchDelay : kNagleDelay));
     return true;
   }
   write_now();
   return true;
 }
+
+bool Conn::nagle_waits() const {
+  return assoc_.unacked_count() != 0 && !sock_->nodelay.load(std::memory_order_relaxed);
+}
+
+bool Conn::batchable(size_t len) const { return len < kDirectWriteMin && assoc_.pending_tx().size() < kBatchBytes; }
 
 // Application thread, holding tx_mu: what is queued for TCP goes now, unless
 // the engine waits for POLLOUT or is about to write it; what TCP does not
@@ -180,7 +196,12 @@ Conn::Take Conn::take_from_hub(const ToEngine& h, const uint8_t* data, size_t le
     if (up_ || held_bytes_ > assoc_.config().sndbuf) return Take::kBlocked;
     return Take::kHeld;
   }
+  const bool nagle = !m.has_ttl() && nagle_waits();
   submit(std::move(m), now);
+  if (nagle && batchable(len)) {  // as in send_direct
+    post_flush_by(now + kNagleDelay);
+    return Take::kTaken;
+  }
   pump(now);
   return Take::kTaken;
 }

@@ -134,6 +134,7 @@ std::shared_ptr<Socket> Socket::make_accepted(const Socket& l, int pair_app, int
   size_pair(pair_engine);
   std::shared_ptr<Socket> s(new Socket(l.domain, l.type, pair_engine));
   s->opts = l.opts;
+  s->nodelay.store(l.opts.nodelay, std::memory_order_relaxed);
   s->events_.store(l.events_.load());
   s->phase = Phase::kConnecting;
   s->accept_app_fd = pair_app;

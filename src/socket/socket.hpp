@@ -148,6 +148,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // large for the pair; the engine wakes them whenever it has worked on a Conn.
   std::condition_variable tx_cv;
   std::atomic<uint32_t> tx_waiters{0};
+  // opts.nodelay, for the sending path, which does not take mu.
+  std::atomic<bool> nodelay{false};
   // EMSGSIZE bound for an association whose own bound is `known` (0 before
   // COMM_UP: a provisional one). Caller holds mu.
   size_t message_limit(size_t known) const;

@@ -134,6 +134,7 @@ static int set_sctp(Socket& s, Options& o, int name, const void* val, socklen_t 
       int v;
       if (int rc = read_opt(val, len, &v)) return rc;
       o.nodelay = v != 0;
+      s.nodelay.store(o.nodelay, std::memory_order_relaxed);
       return 0;
     }
     case SCTP_PEER_ADDR_PARAMS: {

@@ -92,6 +92,7 @@ int Socket::peeloff(int fd, int32_t id, int flags, std::shared_ptr<Socket>* out)
     std::lock_guard lock(mu);
     peeled->opts = opts;
     copy_assoc_values(peeled->opts, info.opts);  // what the association has of its own
+    peeled->nodelay.store(opts.nodelay, std::memory_order_relaxed);
     peeled->local = info.local;
   }
   peeled->events_.store(info.doorbell->events.load());
