@@ -80,6 +80,12 @@ static void init_ring(io_uring* ring) {
     SCTPMAP_LOG(kError, "io_uring_queue_init failed: %s", strerror(-rc));
     std::abort();  // no engine, no emulated sockets: nothing sensible remains
   }
+  // A fork()ed child must not inherit the ring's mappings: they would keep
+  // the ring alive after the parent exits, and with it every armed poll's
+  // reference to the parent's TCP sockets and pairs, so their peers would
+  // never see the end (found with sctp_status, whose child outlives it).
+  rc = io_uring_ring_dontfork(ring);
+  if (rc < 0) SCTPMAP_LOG(kWarn, "io_uring_ring_dontfork failed: %s", strerror(-rc));
 }
 
 Reactor::Reactor() {

@@ -144,11 +144,14 @@ void Conn::on_comm_up(const assoc::CommUp& u) {
   socklen_t l1 = sizeof local, l2 = sizeof peer;
   sys::getsockname(tcp_, reinterpret_cast<sockaddr*>(&local), &l1);
   sys::getpeername(tcp_, reinterpret_cast<sockaddr*>(&peer), &l2);
+  PathFigures path;
+  tcp_path(&path.cwnd, &path.srtt_ms, &path.mtu);
   if (hub_) {
     {
       std::lock_guard lock(sock_->mu);
       AssocInfo& a = sock_->assocs[assoc_id_];
       a.phase = Phase::kEstablished;
+      a.path = path;
       a.outbound_streams = u.outbound_streams;
       a.inbound_streams = u.inbound_streams;
       a.peer = peer;
@@ -161,6 +164,7 @@ void Conn::on_comm_up(const assoc::CommUp& u) {
     sock_->set_established(u.outbound_streams, u.inbound_streams, local, peer);
     std::lock_guard lock(sock_->mu);
     sock_->max_message = assoc_.max_message();
+    sock_->path = path;
   }
   notify(SCTP_ASSOC_CHANGE,
          make_assoc_change(SCTP_COMM_UP, 0, u.outbound_streams, u.inbound_streams, assoc_id_));

@@ -46,8 +46,16 @@ struct AckDoorbell {
 };
 
 // One association of a one-to-many socket, as the application side sees it.
+// An association's TCP path as the engine last saw it (COMM_UP, each
+// SCTP_STATUS): what a fork()ed child, which has no engine and has closed
+// the TCP sockets, reports for a socket it inherited.
+struct PathFigures {
+  uint32_t cwnd = 0, srtt_ms = 0, mtu = 0;
+};
+
 struct AssocInfo {
   Phase phase = Phase::kConnecting;
+  PathFigures path;  // once up
   int error = 0;  // why it failed (connect() reports it)
   uint16_t outbound_streams = 0, inbound_streams = 0;
   sockaddr_storage peer{};
@@ -156,6 +164,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   Phase phase = Phase::kFresh;  // under mu
   int pending_error = 0;        // under mu: SO_ERROR, and the errno of a failed read at EOF
   size_t max_message = 0;       // under mu: one-to-one, from COMM_UP (0 before)
+  PathFigures path;             // under mu: one-to-one, from COMM_UP
   bool write_shut = false;      // under mu: shutdown(SHUT_WR) was called
   uint16_t outbound_streams = 0, inbound_streams = 0;  // under mu
   sockaddr_storage local{}, peer{};                     // under mu

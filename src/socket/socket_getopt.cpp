@@ -29,12 +29,47 @@ struct Snapshot {
   size_t unacked_bytes = 0;
   uint16_t errors = 0;
   assoc::State state = assoc::State::kClosed;
+  bool gone = false;  // a fork()ed child saw the parent's engine let go of the pair
 };
 
-// `id`: the association, on a one-to-many socket.
-Snapshot snapshot(Socket& s, int32_t id) {
+// A socket a fork()ed child inherited: its engine is the parent's, so what
+// the child knows is the association's phase and path figures from the
+// parent's last look, and whether the parent's engine still holds the pair
+// (it closes its end when the association ends: a hang-up here). Linux
+// would show the live figures; lksctp-tools' sctp_status reads SCTP_STATUS
+// in exactly such a child.
+Snapshot inherited_snapshot(Socket& s, int fd, int32_t id) {
   Snapshot out;
-  if (s.fork_generation != fork_generation()) return out;
+  // Hang-up, not end of file: what the parent left unread stays readable.
+  pollfd p{fd, POLLRDHUP, 0};
+  if (sys::poll(&p, 1, 0) != 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))) {
+    out.gone = true;
+    return out;
+  }
+  std::lock_guard lock(s.mu);
+  Phase phase = s.phase;
+  PathFigures path = s.path;
+  if (s.one_to_many()) {
+    auto it = s.assocs.find(id);
+    if (it == s.assocs.end()) return out;
+    phase = it->second.phase;
+    path = it->second.path;
+  }
+  // The peer's SHUTDOWN leaves the path up until the association is gone.
+  if (phase != Phase::kEstablished && phase != Phase::kShutdown) return out;
+  out.live = true;
+  out.cwnd = path.cwnd;
+  out.srtt_ms = path.srtt_ms;
+  if (path.mtu) out.mtu = path.mtu;
+  out.rto = s.opts.assoc.rto_initial;
+  out.state = assoc::State::kEstablished;
+  return out;
+}
+
+// `id`: the association, on a one-to-many socket.
+Snapshot snapshot(Socket& s, int fd, int32_t id) {
+  Snapshot out;
+  if (s.fork_generation != fork_generation()) return inherited_snapshot(s, fd, id);
   engine::Reactor::instance().call([&] {
     std::lock_guard lock(s.tx_mu);
     Conn* c = s.conn_for(id);
@@ -48,6 +83,15 @@ Snapshot snapshot(Socket& s, int32_t id) {
     out.errors = a.error_count();
     out.state = a.state();
   });
+  if (out.live) {  // for a child this process may fork later
+    std::lock_guard lock(s.mu);
+    PathFigures* keep = &s.path;
+    if (s.one_to_many()) {
+      auto it = s.assocs.find(id);
+      keep = it == s.assocs.end() ? nullptr : &it->second.path;
+    }
+    if (keep) *keep = {out.cwnd, out.srtt_ms, out.mtu};
+  }
   return out;
 }
 
@@ -64,6 +108,7 @@ void fill_paddrinfo(sctp_paddrinfo* pi, const Socket& s, int32_t id, const socka
 }
 
 int linux_state(Phase p, const Snapshot& snap) {
+  if (snap.gone) return SCTP_CLOSED;
   switch (p) {
     case Phase::kFresh:
     case Phase::kListening:
@@ -79,12 +124,12 @@ int linux_state(Phase p, const Snapshot& snap) {
   }
 }
 
-int get_status(Socket& s, void* val, socklen_t* len) {
+int get_status(Socket& s, int fd, void* val, socklen_t* len) {
   sctp_status st{};
   if (!val || !len || *len < static_cast<socklen_t>(sizeof st)) return -EINVAL;
   std::memcpy(&st, val, sizeof st);
   const int32_t id = s.one_to_many() ? st.sstat_assoc_id : s.assoc_id;
-  Snapshot snap = snapshot(s, id);
+  Snapshot snap = snapshot(s, fd, id);
   st = sctp_status{};
   std::lock_guard lock(s.mu);
   Phase phase = s.phase;
@@ -111,7 +156,7 @@ int get_status(Socket& s, void* val, socklen_t* len) {
 
 // SCTP_GET_PEER_ADDR_INFO: the association's one path. An address that is
 // not the peer's is EINVAL, as Linux says for an unknown transport.
-int get_paddrinfo(Socket& s, void* val, socklen_t* len) {
+int get_paddrinfo(Socket& s, int fd, void* val, socklen_t* len) {
   sctp_paddrinfo pi;
   if (!len) return -EINVAL;
   if (int rc = read_opt(val, *len, &pi)) return rc;
@@ -132,7 +177,7 @@ int get_paddrinfo(Socket& s, void* val, socklen_t* len) {
   }
   if (want.ss_family == AF_INET && peer.ss_family == AF_INET6) want = to_domain(AF_INET6, reinterpret_cast<sockaddr*>(&want));
   if (!same_addr(want, peer)) return -EINVAL;
-  Snapshot snap = snapshot(s, id);
+  Snapshot snap = snapshot(s, fd, id);
   fill_paddrinfo(&pi, s, id, peer, snap);
   return write_opt(val, len, pi);
 }
@@ -258,7 +303,7 @@ int get_addrs(Socket& s, int name, void* val, socklen_t* len) {
 
 int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
   if (name == SCTP_GET_PEER_ADDRS || name == SCTP_GET_LOCAL_ADDRS) return get_addrs(s, name, val, len);
-  if (name == SCTP_GET_PEER_ADDR_INFO) return get_paddrinfo(s, val, len);
+  if (name == SCTP_GET_PEER_ADDR_INFO) return get_paddrinfo(s, fd, val, len);
   if (name == SCTP_PRIMARY_ADDR) {  // the one peer address is the primary
     sctp_prim prim;
     if (!len) return -EINVAL;
@@ -278,7 +323,7 @@ int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
     std::memcpy(&prim.ssp_addr, &peer, sizeof peer);
     return write_opt(val, len, prim);
   }
-  if (name == SCTP_STATUS) return get_status(s, val, len);
+  if (name == SCTP_STATUS) return get_status(s, fd, val, len);
   if (name == SCTP_SOCKOPT_CONNECTX3) return len ? get_connectx3(s, fd, val, len) : -EINVAL;
   if (name == SCTP_GET_ASSOC_NUMBER || name == SCTP_GET_ASSOC_ID_LIST) return get_assoc_ids(s, name, val, len);
   std::lock_guard lock(s.mu);
