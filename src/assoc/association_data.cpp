@@ -71,7 +71,7 @@ Result<void, SendError> Association::send(Message message, Instant now) {
   const uint16_t ssn = unordered ? uint16_t{0} : next_ssn_[message.sid]++;
   const uint8_t base = unordered ? wire::kDataUnordered : uint8_t{0};
   const bool frag = reader_.fragmentation();
-  const size_t point = fragment_point();
+  const size_t point = frag && config_.maxseg ? std::min(config_.maxseg, fragment_point()) : fragment_point();
   const uint32_t first_tsn = next_tsn_;
   const uint64_t start = tx_.end_offset();
   const wire::Bytes payload(message.payload);

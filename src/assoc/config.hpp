@@ -36,6 +36,10 @@ struct Config {
   // data in between: a one-to-one socket.
   bool partial_delivery = false;
   uint8_t init_flags = 0;                 // T/S/P bits: fields WE omit from our DATA
+  // SCTP_MAXSEG: the most user data one DATA fragment carries when
+  // fragmentation is negotiated (0: as much as a chunk holds). Without it a
+  // message is one chunk whatever this says.
+  size_t maxseg = 0;
 };
 
 }  // namespace sctpmap::assoc

@@ -93,6 +93,7 @@ void copy_assoc_values(Options& to, const Options& from) {
   to.sack_freq = from.sack_freq;
   to.max_burst = from.max_burst;
   to.maxseg = from.maxseg;
+  to.assoc.maxseg = a.maxseg;
 }
 
 AssocInfo Socket::new_assoc(const sockaddr_storage& peer) const {

@@ -120,6 +120,55 @@ API_TEST(LargeMessagesFragmented, 60) {
   EXPECT_EQ(receive(d.server, 500000, 10000).n, 425984);
 }
 
+// SCTP_MAXSEG: Linux's bounds (0, or from what a 512-byte packet carries to
+// a whole chunk; sctp_setsockopt_maxseg), the value read back, and messages
+// cut at that size still arriving whole and intact (the cut itself is
+// counted in the unit test FragLimits.MaxsegSetsTheFragmentSize).
+API_TEST(MaxsegBoundsAndFragments, 30) {
+  const int v4 = sctp_socket();
+  const int v6 = socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP);
+  ASSERT_GE(v6, 0);
+  auto set = [](int fd, int v) {
+    errno = 0;
+    return setsockopt(fd, IPPROTO_SCTP, SCTP_MAXSEG, &v, sizeof v) == 0 ? 0 : errno;
+  };
+  auto get = [](int fd) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    return getsockopt(fd, IPPROTO_SCTP, SCTP_MAXSEG, &v, &len) == 0 ? v : -errno;
+  };
+  EXPECT_EQ(set(v4, 463), EINVAL);  // 512 - 20 (IPv4) - 12 - 16 = 464
+  EXPECT_EQ(set(v4, 65520), EINVAL);
+  EXPECT_EQ(set(v4, 464), 0);
+  EXPECT_EQ(get(v4), 464);
+  EXPECT_EQ(set(v4, 65519), 0);
+  EXPECT_EQ(set(v4, 0), 0);
+  EXPECT_EQ(get(v4), 65519);  // 0: the default, a whole chunk
+  EXPECT_EQ(set(v6, 443), EINVAL);  // 512 - 40 (IPv6) - 12 - 16 = 444
+  EXPECT_EQ(set(v6, 444), 0);
+  close(v4);
+  close(v6);
+
+  Assoc a;
+  ASSERT_NO_FATAL_FAILURE(make_assoc(a, nullptr, [](int fd) {
+    const int seg = 1000;
+    ASSERT_EQ(setsockopt(fd, IPPROTO_SCTP, SCTP_MAXSEG, &seg, sizeof seg), 0);
+  }));
+  for (size_t n : {size_t{999}, size_t{1000}, size_t{1001}, size_t{100000}}) {
+    const auto msg = pattern(n, static_cast<uint8_t>(n));
+    ASSERT_EQ(send_message(a.client, msg, 1, static_cast<uint32_t>(n)), int(n)) << std::strerror(errno);
+    std::vector<uint8_t> joined;
+    for (;;) {  // one-to-one sockets hand out fragments as they arrive
+      const Received r = receive(a.server, 200000, 5000);
+      ASSERT_GT(r.n, 0) << n;
+      EXPECT_EQ(r.sinfo.sinfo_ppid, uint32_t(n));
+      joined.insert(joined.end(), r.data.begin(), r.data.end());
+      if (r.flags & MSG_EOR) break;
+    }
+    EXPECT_TRUE(joined == msg) << n;
+  }
+}
+
 API_TEST(NonBlockingConnect, 20) {
   const int listener = sctp_socket();
   const uint16_t port = listen_any(listener);

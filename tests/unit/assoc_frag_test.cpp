@@ -157,6 +157,37 @@ TEST(FragLimits, OrderedUnorderedStreamsAndSmallMessagesInterleaved) {
   EXPECT_EQ(h.a().assoc.unacked_count(), 0u);
 }
 
+// SCTP_MAXSEG (Config::maxseg): fragments of at most that much user data,
+// B on the first and E on the last, the message whole at the receiver; a
+// message that fits one fragment is one DATA chunk.
+TEST(FragLimits, MaxsegSetsTheFragmentSize) {
+  Config c = big_buffers();
+  c.maxseg = 1000;
+  Harness h(c, big_buffers());
+  h.start();
+  ASSERT_TRUE(h.a().assoc.send(make_message(2500, 0, 7, 0, 3), h.now).ok());
+  ASSERT_TRUE(h.a().assoc.send(make_message(1000, 0, 8, 0, 4), h.now).ok());
+  h.run_for(seconds(1));
+  const auto data = h.a().sent_of(kData);
+  ASSERT_EQ(data.size(), 4u);
+  const size_t payload[] = {1000, 1000, 500, 1000};
+  const uint8_t be[] = {wire::kDataBegin, 0, wire::kDataEnd, wire::kDataBegin | wire::kDataEnd};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(data[i]->length, 16 + payload[i]) << i;
+    EXPECT_EQ(data[i]->flags & (wire::kDataBegin | wire::kDataEnd), be[i]) << i;
+  }
+  ASSERT_EQ(h.b().taken.size(), 2u);
+  EXPECT_EQ(h.b().taken[0].payload, make_message(2500, 0, 7, 0, 3).payload);
+  EXPECT_EQ(h.b().taken[1].payload, make_message(1000, 0, 8, 0, 4).payload);
+  EXPECT_EQ(h.a().assoc.max_message(), kMiB4);  // the message bound is untouched
+  // Against a draft peer nothing is fragmented: MAXSEG changes nothing.
+  Config draft_peer;
+  draft_peer.strict_draft = true;
+  Association d = established(c, draft_peer);
+  ASSERT_TRUE(d.send(make_message(2500), Instant{}).ok());
+  EXPECT_EQ(d.pending_tx().size(), 16u + 2500u);
+}
+
 // ---- draft peers and strict mode -------------------------------------------
 
 TEST(FragInterop, DraftPeerGetsWholeMessagesWithoutBeBits) {
