@@ -228,6 +228,10 @@ ToApp Conn::data_header(const assoc::Delivery& d) const {
 bool Conn::deliver(const assoc::Delivery& d) {
   DeliveryBatch& b = delivery_batch();
   if (!backlog_.empty()) return false;
+  if (gated()) {  // another association's message is part-way in the shared pair
+    wait_for_gate();
+    return false;
+  }
   if (assoc_.event_pending()) {  // e.g. COMM_UP, when INIT and DATA came in one read: it goes first
     events_first_ = true;
     return false;
@@ -250,19 +254,23 @@ bool Conn::deliver(const assoc::Delivery& d) {
   return true;
 }
 
-// A reassembled message: its payload is valid only during deliver(), so it
-// goes out now, in pieces of at most kPieceMax, each its own pair message;
-// what the pair cannot take is copied to the backlog.
+// A reassembled message, or part of one in partial delivery: its payload is
+// valid only during deliver(), so it goes out now, in pieces of at most
+// kPieceMax, each its own pair message; what the pair cannot take is copied
+// to the backlog.
 bool Conn::deliver_pieces(const assoc::Delivery& d) {
   flush_deliveries();  // what came before stays before
   if (!backlog_.empty()) return false;
   ToApp h = data_header(d);
+  // One-to-one sockets keep their readers' old rule: a blocking recvmsg
+  // waits for the next piece of a message it has begun.
+  const uint8_t last_more = !d.more ? 0 : shared_pair_ ? kMoreLater : kMoreFollows;
   const uint8_t* p = d.payload.data();
   size_t left = d.payload.size();
   while (left > 0) {
     const size_t n = std::min(left, kPieceMax);
     h.len = static_cast<uint32_t>(n);
-    h.more = left > n || d.more;
+    h.more = left > n ? kMoreFollows : last_more;
     if (backlog_.empty()) {
       iovec iov[2] = {{&h, sizeof h}, {const_cast<uint8_t*>(p), n}};
       msghdr m{};
@@ -287,7 +295,54 @@ bool Conn::deliver_pieces(const assoc::Delivery& d) {
     p += n;
     left -= n;
   }
+  if (shared_pair_) after_pieces(d);
   return true;
+}
+
+// One-to-many: a message part-way in the pair (in partial delivery, or a
+// large one whose rest waits in the backlog) keeps the other associations
+// out of the pair until its end is in (SCTP_FRAGMENT_INTERLEAVE 0).
+void Conn::after_pieces(const assoc::Delivery& d) {
+  if (d.piece) {
+    if (!d.more && pd_open_) {
+      end_partial();
+      return;
+    }
+    pd_open_ = d.more;
+  }
+  if (gate_held_ || (!pd_open_ && backlog_.empty())) return;
+  Hub* h = sock_->hub;
+  if (h == nullptr || sock_->fragment_interleave.load(std::memory_order_relaxed)) return;
+  gate_held_ = true;
+  h->pd_begin(this);
+}
+
+// The message in partial delivery has ended (its last piece, or
+// SCTP_PARTIAL_DELIVERY_ABORTED is queued): the notifications that waited
+// for it follow, and the gate opens once all of it is in the pair.
+void Conn::end_partial() {
+  pd_open_ = false;
+  for (auto& m : pd_lobby_) backlog_.push_back(std::move(m));
+  pd_lobby_.clear();
+  flush_backlog();  // releases the gate when it empties
+}
+
+void Conn::release_gate() {
+  if (!gate_held_ || pd_open_ || !backlog_.empty()) return;
+  gate_held_ = false;
+  if (Hub* h = sock_->hub) h->pd_end(this);
+}
+
+void Conn::wait_for_gate() {
+  if (gate_wait_) return;
+  gate_wait_ = true;
+  sock_->hub->wait_gate(this);
+}
+
+void Conn::gate_opened(Instant now) {
+  gate_wait_ = false;
+  if (flush_backlog()) read_tcp(now);  // resumes with the bytes it refused
+  pump(now);
 }
 
 // Writes the bundle. If the pair cannot take it now it moves to the backlog
@@ -337,6 +392,7 @@ std::vector<uint8_t>& Conn::shared_scratch() {
 // whether the application refused a delivery (then reading TCP pauses).
 size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
   assoc_.report_dry(events() & event_bit(SCTP_SENDER_DRY_EVENT));  // the subscription may have changed
+  assoc_.set_pd_point(sock_->pd_point.load(std::memory_order_relaxed));  // SCTP_PARTIAL_DELIVERY_POINT may have too
   size_t used = 0;
   while (used < len) {
     size_t step = assoc_.receive(wire::Bytes(data + used, len - used), now, *this);
@@ -356,7 +412,7 @@ size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
     }
     if (!batch_full || !backlog_.empty() || step == 0 || finished_) break;
   }
-  bool refused = pair_out_ != nullptr || !backlog_.empty();
+  bool refused = pair_out_ != nullptr || !backlog_.empty() || gate_wait_;
   if (refused != inbound_paused_) {
     inbound_paused_ = refused;
     assoc_.set_inbound_paused(refused, now);

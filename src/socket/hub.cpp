@@ -90,6 +90,33 @@ void Hub::resume(Conn* c) {
   read_pair(reactor_.now());
 }
 
+void Hub::pd_end(Conn* c) {
+  if (pd_owner_ != c) return;
+  pd_owner_ = nullptr;
+  if (pd_waiting_.empty()) return;
+  // Not from here: `c` is in the middle of its own receive path, whose
+  // buffers the waiting Conns would reuse.
+  reactor_.post([s = sock_] {
+    std::lock_guard lock(s->tx_mu);
+    if (s->hub) s->hub->open_gate();
+  });
+}
+
+// Each waiting Conn writes what it holds and reads on; one of them may take
+// the gate itself, and the rest then wait on.
+void Hub::open_gate() {
+  while (!pd_owner_ && !pd_waiting_.empty()) {
+    Conn* c = pd_waiting_.front();
+    pd_waiting_.erase(pd_waiting_.begin());
+    c->gate_opened(reactor_.now());
+  }
+}
+
+void Hub::forget(Conn* c) {
+  std::erase(pd_waiting_, c);
+  pd_end(c);
+}
+
 void Hub::on_ready(int, uint32_t) {
   std::lock_guard lock(sock_->tx_mu);
   read_pair(reactor_.now());
@@ -218,6 +245,13 @@ void Hub::maybe_finish() {
       if (a.phase == Phase::kConnecting && !find(id)) return;
   }
   deleting_ = true;
+  // Ended associations still waiting to write for the application, which
+  // has closed the socket: nothing is left to wait for.
+  std::vector<Conn*> waiting = std::move(pd_waiting_);
+  pd_waiting_.clear();
+  pd_owner_ = nullptr;
+  sock_->hub = nullptr;
+  for (Conn* c : waiting) c->app_gone();
   stop_listening();
   reactor_.cancel(pair_in_);
   pair_in_ = nullptr;
