@@ -271,5 +271,29 @@ API_TEST(PartialAbortedThenCommLostAndTheLobbyFollows, 30) {
   close(srv);
 }
 
+// The association in partial delivery posts its own notifications to the
+// lobby too (Linux's sctp_ulpq_tail_event): a REMOTE_ERROR that arrives
+// between two fragments comes after the message's end, not between its
+// pieces, whatever SCTP_FRAGMENT_INTERLEAVE says.
+API_TEST(PartialOwnNotificationsFollowTheMessage, 30) {
+  for (int interleave : {0, 1}) {
+    SCOPED_TRACE(interleave);
+    uint16_t port = 0;
+    const int srv = many_listener(kPoint, interleave, &port);
+    enable(srv, SCTP_REMOTE_ERROR);
+    RawPeer a(port);
+    const sctp_assoc_t id = comm_up(srv);
+    a.data(0x02, kFragment);
+    a.data(0x00, kFragment);
+    expect_data(receive(srv, kReadBuffer), id, a.sent, 0, 2 * kFragment, false);
+    send_all(a.fd, hex("82 00 00 0c  0001 0008 0000 0000"));  // ERROR: one cause, Invalid Stream Identifier
+    EXPECT_FALSE(readable_within(srv, 300));
+    a.data(0x01, 1000);
+    expect_data(receive(srv, kReadBuffer), id, a.sent, 2 * kFragment, 1000, true);
+    EXPECT_EQ(next_event(srv).rfind("EVENT REMOTE_ERROR", 0), 0u);
+    close(srv);
+  }
+}
+
 }  // namespace
 }  // namespace sctpmap::test
