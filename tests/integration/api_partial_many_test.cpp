@@ -123,6 +123,33 @@ void expect_data(const Received& r, sctp_assoc_t id, const std::vector<uint8_t>&
   EXPECT_TRUE(std::equal(r.data.begin(), r.data.end(), expect.begin() + long(at)));
 }
 
+// Linux (sctp_setsockopt_fragment_interleave, _partial_delivery_point):
+// exactly an int / a u32, EINVAL otherwise; interleave 2 reads back as 1.
+API_TEST(PartialOptionsTakeLinuxsForms, 20) {
+  const int fd = many_socket();
+  const int two = 2;
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_FRAGMENT_INTERLEAVE, &two, sizeof two), 0) << std::strerror(errno);
+  int v = -1;
+  socklen_t len = sizeof v;
+  ASSERT_EQ(getsockopt(fd, SOL_SCTP, SCTP_FRAGMENT_INTERLEAVE, &v, &len), 0);
+  EXPECT_EQ(v, 1);
+  sctp_assoc_value av{0, 0};
+  errno = 0;
+  EXPECT_EQ(setsockopt(fd, SOL_SCTP, SCTP_FRAGMENT_INTERLEAVE, &av, sizeof av), -1);
+  EXPECT_EQ(errno, EINVAL);
+  av.assoc_value = 1000;
+  errno = 0;
+  EXPECT_EQ(setsockopt(fd, SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT, &av, sizeof av), -1);
+  EXPECT_EQ(errno, EINVAL);
+  const uint32_t point = 1000;
+  ASSERT_EQ(setsockopt(fd, SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT, &point, sizeof point), 0);
+  uint32_t got = 0;
+  len = sizeof got;
+  ASSERT_EQ(getsockopt(fd, SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT, &got, &len), 0);
+  EXPECT_EQ(got, 1000u);
+  close(fd);
+}
+
 API_TEST(PartialPointZeroGivesWholeMessagesOnly, 30) {
   uint16_t port = 0;
   const int srv = many_listener(0, 0, &port);
