@@ -213,6 +213,7 @@ void Conn::move_to(std::shared_ptr<Socket> to, std::deque<std::vector<uint8_t>> 
   autoclose_ = {};
   Hub* h = hub_;
   hub_ = nullptr;
+  const bool was_waiting = gate_wait_;
   if (Hub* gate = sock_->hub) {  // it neither shuts others out nor waits any longer
     gate_held_ = false;
     gate_wait_ = false;
@@ -235,6 +236,9 @@ void Conn::move_to(std::shared_ptr<Socket> to, std::deque<std::vector<uint8_t>> 
   sock_->direct = this;
   pair_in_ = reactor_.watch(pair_, POLLIN | POLLRDHUP, &pair_in_port_, true);
   flush_backlog();
+  // What another association's partial delivery held back (its reading
+  // paused) now goes to the new socket.
+  if (was_waiting) continue_later(&Conn::read_tcp);
 }
 
 void Conn::app_gone() {

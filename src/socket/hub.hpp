@@ -96,7 +96,9 @@ class Hub final : public engine::FdHandler {
   Conn* blocked_ = nullptr;  // its full send buffer stops reading the pair
   Conn* pd_owner_ = nullptr;   // holds the partial delivery gate
   std::vector<Conn*> pd_waiting_;  // shut out by it, oldest first
+  std::deque<std::vector<uint8_t>> lobby_;  // the hub's own notifications (fail_unsent) meanwhile
   void open_gate();
+  void write_notification(const ToApp& a, const uint8_t* body);
   bool app_closed_ = false;
   bool exiting_ = false;
   bool deleting_ = false;

@@ -324,6 +324,61 @@ API_TEST(PartialOwnNotificationsFollowTheMessage, 30) {
   }
 }
 
+// sctp_peeloff of the association in partial delivery: the rest of its
+// message goes to the new socket, and the associations that waited on the
+// old one are let through at once.
+API_TEST(PartialPeeloffOfTheOwnerReleasesTheOthers, 30) {
+  uint16_t port = 0;
+  const int srv = many_listener(kPoint, 0, &port);
+  RawPeer a(port);
+  const sctp_assoc_t id_a = comm_up(srv);
+  RawPeer b(port);
+  const sctp_assoc_t id_b = comm_up(srv);
+  a.data(0x02, kFragment);
+  a.data(0x00, kFragment);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 0, 2 * kFragment, false);
+  b.data(0x03, 300);
+  EXPECT_FALSE(readable_within(srv, 300));
+  const int peeled = sctp_peeloff(srv, id_a);
+  ASSERT_GE(peeled, 0) << std::strerror(errno);
+  expect_data(receive(srv, kReadBuffer), id_b, b.sent, 0, 300, true);
+  a.data(0x01, 1000);
+  const Received rest = receive(peeled, kReadBuffer);
+  ASSERT_EQ(rest.n, 1000) << "err=" << rest.err;
+  EXPECT_TRUE(rest.flags & MSG_EOR);
+  EXPECT_TRUE(std::equal(rest.data.begin(), rest.data.end(), a.sent.begin() + long(2 * kFragment)));
+  close(peeled);
+  close(srv);
+}
+
+// sctp_peeloff of an association that waits for another's partial
+// delivery: what it held goes to the new socket at once (Linux's
+// sctp_sock_migrate moves its events out of the lobby).
+API_TEST(PartialPeeloffOfAWaitingAssociation, 30) {
+  uint16_t port = 0;
+  const int srv = many_listener(kPoint, 0, &port);
+  RawPeer a(port);
+  const sctp_assoc_t id_a = comm_up(srv);
+  RawPeer b(port);
+  const sctp_assoc_t id_b = comm_up(srv);
+  a.data(0x02, kFragment);
+  a.data(0x00, kFragment);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 0, 2 * kFragment, false);
+  b.data(0x03, 300);
+  EXPECT_FALSE(readable_within(srv, 300));
+  const int peeled = sctp_peeloff(srv, id_b);
+  ASSERT_GE(peeled, 0) << std::strerror(errno);
+  const Received held = receive(peeled, kReadBuffer);
+  ASSERT_EQ(held.n, 300) << "err=" << held.err;
+  EXPECT_TRUE(held.flags & MSG_EOR);
+  EXPECT_EQ(held.data, b.sent);
+  EXPECT_FALSE(readable_within(srv, 200));  // A's message is still open
+  a.data(0x01, 1000);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 2 * kFragment, 1000, true);
+  close(peeled);
+  close(srv);
+}
+
 // sctpmap on both ends, under pressure: a 1 MiB message from one sender
 // and 200 small ones from another, read through a small buffer, so the
 // shared pair fills and Conns wait in their backlogs as well as at the
