@@ -379,6 +379,38 @@ API_TEST(PartialPeeloffOfAWaitingAssociation, 30) {
   close(srv);
 }
 
+// Whatever is waiting on the gate, closing the socket (SO_LINGER {1, 0}:
+// abort) ends every association at once: nothing stays stuck behind it.
+API_TEST(PartialCloseWhileOthersWaitAbortsAll, 30) {
+  uint16_t port = 0;
+  const int srv = many_listener(kPoint, 0, &port);
+  RawPeer a(port);
+  const sctp_assoc_t id_a = comm_up(srv);
+  RawPeer b(port);
+  comm_up(srv);
+  a.data(0x02, kFragment);
+  a.data(0x00, kFragment);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 0, 2 * kFragment, false);
+  b.data(0x03, 300);
+  EXPECT_FALSE(readable_within(srv, 300));
+  linger lg{1, 0};
+  ASSERT_EQ(setsockopt(srv, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+  close(srv);
+  for (RawPeer* p : {&a, &b}) {
+    // Its INIT and CAPABILITY, then the reset.
+    std::vector<uint8_t> buf(4096);
+    ssize_t n = 0;
+    for (int i = 0; i < 100; ++i) {
+      pollfd pf{p->fd, POLLIN, 0};
+      ASSERT_EQ(poll(&pf, 1, 3000), 1) << "no reset within 3 s";
+      n = recv(p->fd, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+    }
+    EXPECT_EQ(n, -1);
+    EXPECT_EQ(errno, ECONNRESET);
+  }
+}
+
 // sctpmap on both ends, under pressure: a 1 MiB message from one sender
 // and 200 small ones from another, read through a small buffer, so the
 // shared pair fills and Conns wait in their backlogs as well as at the
