@@ -228,7 +228,7 @@ ToApp Conn::data_header(const assoc::Delivery& d) const {
 bool Conn::deliver(const assoc::Delivery& d) {
   DeliveryBatch& b = delivery_batch();
   if (!backlog_.empty()) return false;
-  if (gated()) {  // another association's message is part-way in the shared pair
+  if (gate_wait_ || gated()) {  // another association's message is part-way in the shared pair
     wait_for_gate();
     return false;
   }

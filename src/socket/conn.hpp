@@ -272,7 +272,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   // the message's end (Linux: the pd_lobby until sctp_ulpq_clear_pd).
   std::vector<std::vector<uint8_t>> pd_lobby_;
   bool gate_held_ = false;  // this association holds the hub's gate (Hub::pd_begin)
-  bool gate_wait_ = false;  // shut out by another's: waits in the hub's list
+  bool gate_wait_ = false;  // waits in the hub's list: shut out by another, or behind those it shut out
   uint32_t acked_ = 0;
   bool flush_posted_ = false;  // an application thread asked the engine to write tx
   bool on_app_thread_ = false;  // read_tcp_from_app runs: what needs the reactor is left to it

@@ -126,7 +126,13 @@ void Conn::handle_events(Instant) {
                    },
                    [&](const assoc::PartialDeliveryAborted& a) {
                      notify(SCTP_PARTIAL_DELIVERY_EVENT, make_pdapi_aborted(a.sid, a.ssn, assoc_id_));
-                     if (pd_open_) end_partial();  // Linux's sctp_ulpq_abort_pd: then the lobby
+                     if (pd_open_) end_partial();
+                     // Linux (sctp_ulpq_abort_pd): what waited in the lobby
+                     // comes next, then this association's COMM_LOST.
+                     if (shared_pair_ && !gate_held_ && !gate_wait_ && sock_->hub && sock_->hub->has_waiters()) {
+                       gate_wait_ = true;
+                       sock_->hub->wait_gate(this);
+                     }
                    },
                    [&](assoc::SendFailed& f) {
                      f.message.ppid = htonl(f.message.ppid);
@@ -252,10 +258,11 @@ void Conn::queue_to_app(ToApp hdr, const std::vector<uint8_t>& body) {
 }
 
 // Returns true when the backlog is empty. Shut out by another association's
-// partial delivery, it writes nothing and waits for the gate (no POLLOUT:
-// the pair may well be writable).
+// partial delivery, or in the line of those it shut out (gate_wait_), it
+// writes nothing and waits for the Hub (no POLLOUT: the pair may well be
+// writable).
 bool Conn::flush_backlog() {
-  if (!backlog_.empty() && gated()) {
+  if (!backlog_.empty() && (gate_wait_ || gated())) {
     wait_for_gate();
     return false;
   }

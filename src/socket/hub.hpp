@@ -60,6 +60,7 @@ class Hub final : public engine::FdHandler {
   void pd_begin(Conn* c) { pd_owner_ = c; }
   void pd_end(Conn* c);
   void wait_gate(Conn* c) { pd_waiting_.push_back(c); }
+  bool has_waiters() const { return !pd_waiting_.empty(); }
   void forget(Conn* c);  // `c` goes (deleted or peeled off): no longer waits
 
  private:
