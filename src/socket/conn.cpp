@@ -299,52 +299,6 @@ bool Conn::deliver_pieces(const assoc::Delivery& d) {
   return true;
 }
 
-// One-to-many: a message part-way in the pair (in partial delivery, or a
-// large one whose rest waits in the backlog) keeps the other associations
-// out of the pair until its end is in (SCTP_FRAGMENT_INTERLEAVE 0).
-void Conn::after_pieces(const assoc::Delivery& d) {
-  if (d.piece) {
-    if (!d.more && pd_open_) {
-      end_partial();
-      return;
-    }
-    pd_open_ = d.more;
-  }
-  if (gate_held_ || (!pd_open_ && backlog_.empty())) return;
-  Hub* h = sock_->hub;
-  if (h == nullptr || sock_->fragment_interleave.load(std::memory_order_relaxed)) return;
-  gate_held_ = true;
-  h->pd_begin(this);
-}
-
-// The message in partial delivery has ended (its last piece, or
-// SCTP_PARTIAL_DELIVERY_ABORTED is queued): the notifications that waited
-// for it follow, and the gate opens once all of it is in the pair.
-void Conn::end_partial() {
-  pd_open_ = false;
-  for (auto& m : pd_lobby_) backlog_.push_back(std::move(m));
-  pd_lobby_.clear();
-  flush_backlog();  // releases the gate when it empties
-}
-
-void Conn::release_gate() {
-  if (!gate_held_ || pd_open_ || !backlog_.empty()) return;
-  gate_held_ = false;
-  if (Hub* h = sock_->hub) h->pd_end(this);
-}
-
-void Conn::wait_for_gate() {
-  if (gate_wait_) return;
-  gate_wait_ = true;
-  sock_->hub->wait_gate(this);
-}
-
-void Conn::gate_opened(Instant now) {
-  gate_wait_ = false;
-  if (flush_backlog()) read_tcp(now);  // resumes with the bytes it refused
-  pump(now);
-}
-
 // Writes the bundle. If the pair cannot take it now it moves to the backlog
 // (one copy), in order, and the pair's POLLOUT resumes it.
 void Conn::flush_deliveries() {

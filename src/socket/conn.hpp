@@ -200,6 +200,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void wait_for_gate();
   void after_pieces(const assoc::Delivery& d);
   void end_partial();
+  void partial_aborted();
   void release_gate();
   void fail_unsent_from_pair();
   void hand_to_listener();

@@ -241,13 +241,6 @@ void Conn::move_to(std::shared_ptr<Socket> to, std::deque<std::vector<uint8_t>> 
   if (was_waiting) continue_later(&Conn::read_tcp);
 }
 
-void Conn::app_gone() {
-  backlog_.clear();
-  pd_lobby_.clear();
-  gate_wait_ = false;
-  flush_backlog();  // deletes this once finished
-}
-
 void Conn::app_closed(Instant now) {
   pair_eof_ = true;
   if (sock_->abort_on_close()) {

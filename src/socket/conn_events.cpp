@@ -126,13 +126,7 @@ void Conn::handle_events(Instant) {
                    },
                    [&](const assoc::PartialDeliveryAborted& a) {
                      notify(SCTP_PARTIAL_DELIVERY_EVENT, make_pdapi_aborted(a.sid, a.ssn, assoc_id_));
-                     if (pd_open_) end_partial();
-                     // Linux (sctp_ulpq_abort_pd): what waited in the lobby
-                     // comes next, then this association's COMM_LOST.
-                     if (shared_pair_ && !gate_held_ && !gate_wait_ && sock_->hub && sock_->hub->has_waiters()) {
-                       gate_wait_ = true;
-                       sock_->hub->wait_gate(this);
-                     }
+                     partial_aborted();
                    },
                    [&](assoc::SendFailed& f) {
                      f.message.ppid = htonl(f.message.ppid);
