@@ -230,6 +230,33 @@ API_TEST(PartialInterleaveZeroHoldsOthersUntilTheEnd, 30) {
   close(srv);
 }
 
+// SCTP_FRAGMENT_INTERLEAVE 0: one association at a time in partial
+// delivery; another whose message reaches the point meanwhile waits, and
+// its pieces come once the first message has ended.
+API_TEST(PartialInterleaveZeroOneAtATime, 30) {
+  uint16_t port = 0;
+  const int srv = many_listener(kPoint, 0, &port);
+  RawPeer a(port);
+  const sctp_assoc_t id_a = comm_up(srv);
+  RawPeer b(port);
+  const sctp_assoc_t id_b = comm_up(srv);
+  a.data(0x02, kFragment);
+  a.data(0x00, kFragment);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 0, 2 * kFragment, false);
+  b.data(0x02, kFragment);
+  b.data(0x00, kFragment);
+  EXPECT_FALSE(readable_within(srv, 300));
+  a.data(0x01, 900);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 2 * kFragment, 900, true);
+  expect_data(receive(srv, kReadBuffer), id_b, b.sent, 0, 2 * kFragment, false);
+  a.data(0x03, 50);  // now A waits for B's message to end
+  EXPECT_FALSE(readable_within(srv, 300));
+  b.data(0x01, 700);
+  expect_data(receive(srv, kReadBuffer), id_b, b.sent, 2 * kFragment, 700, true);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 2 * kFragment + 900, 50, true);
+  close(srv);
+}
+
 // SCTP_FRAGMENT_INTERLEAVE 1: another association's message comes between
 // the pieces, told apart by sinfo_assoc_id; a read never joins the two.
 API_TEST(PartialInterleaveOneLetsOthersThrough, 30) {
@@ -254,6 +281,30 @@ API_TEST(PartialInterleaveOneLetsOthersThrough, 30) {
   expect_data(receive(srv, kReadBuffer), id_b, b.sent, 300, 200, true);
   a.data(0x01, 1000);
   expect_data(receive(srv, kReadBuffer), id_a, a.sent, 2 * kFragment, 1000, true);
+  close(srv);
+}
+
+// SCTP_FRAGMENT_INTERLEAVE 1: two associations in partial delivery at
+// once, their pieces in the order they came, each read one association's.
+API_TEST(PartialInterleaveOneTwoMessagesAtOnce, 30) {
+  uint16_t port = 0;
+  const int srv = many_listener(kPoint, 1, &port);
+  RawPeer a(port);
+  const sctp_assoc_t id_a = comm_up(srv);
+  RawPeer b(port);
+  const sctp_assoc_t id_b = comm_up(srv);
+  a.data(0x02, kFragment);
+  a.data(0x00, kFragment);
+  ASSERT_TRUE(readable_within(srv, 3000));
+  b.data(0x02, kFragment);
+  b.data(0x00, kFragment);
+  usleep(200 * 1000);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 0, 2 * kFragment, false);
+  expect_data(receive(srv, kReadBuffer), id_b, b.sent, 0, 2 * kFragment, false);
+  b.data(0x01, 700);
+  expect_data(receive(srv, kReadBuffer), id_b, b.sent, 2 * kFragment, 700, true);
+  a.data(0x01, 900);
+  expect_data(receive(srv, kReadBuffer), id_a, a.sent, 2 * kFragment, 900, true);
   close(srv);
 }
 
