@@ -724,10 +724,12 @@ void Conn::start_exit_drain() {
 void Conn::report() const {
   SCTPMAP_LOG(kWarn,
               "assoc %d: state %d, %u un-ACKed (%zu bytes), %zu bytes unwritten, held %d, rx %zu bytes, "
-              "paused %d, pair_out %d, tcp_out %d, backlog %zu, pair_eof %d, tcp_eof %d, taken %u acked %u",
+              "paused %d, pair_out %d, tcp_out %d, backlog %zu, pair_eof %d, tcp_eof %d, taken %u acked %u, "
+              "partial delivery %d (gate held %d, waiting %d)",
               assoc_id_, static_cast<int>(assoc_.state()), assoc_.unacked_count(), assoc_.unacked_bytes(),
               assoc_.pending_tx().size(), static_cast<int>(held_.size()), rx_.size(), inbound_paused_,
-              pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, doorbell_->taken.load(), acked_);
+              pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, doorbell_->taken.load(), acked_,
+              pd_open_, gate_held_, gate_wait_);
 }
 
 bool Conn::drained() const {
