@@ -49,8 +49,9 @@ enum class State : uint8_t {
 // views into the receive buffer (or, for a message that came in fragments,
 // into the association's reassembly buffer), valid only during deliver(), and
 // must copy what it keeps. Returning false means "no room now": the
-// association stops before that chunk (for a fragmented message, its last
-// fragment; not consumed) and the caller retries later.
+// association stops before that chunk (for a fragmented message, the
+// fragment that completed it or reached the partial delivery point; not
+// consumed, and its bytes not kept) and the caller retries later.
 struct Delivery {
   uint32_t tsn = 0;  // of the message's first (or only) DATA chunk, as Linux's sinfo_tsn
   uint16_t sid = 0;
@@ -58,8 +59,9 @@ struct Delivery {
   uint32_t ppid = 0;
   bool unordered = false;
   wire::Bytes payload;
-  // Config::partial_delivery: this is one fragment of a message; `more`
-  // when others follow.
+  // Partial delivery (Config::partial_delivery or Config::pd_point): this
+  // is part of a message, one fragment or the first ones; `more` when
+  // others follow.
   bool piece = false;
   bool more = false;
 };
@@ -161,6 +163,9 @@ class Association {
   uint32_t next_tsn() const;
   const Config& config() const;
   void update_config(const Config& c);  // takes effect from the next timer
+  // SCTP_PARTIAL_DELIVERY_POINT changed (Config::pd_point): from the next
+  // fragment on; a message already in partial delivery stays in it.
+  void set_pd_point(size_t bytes) { config_.pd_point = bytes; }
 
  private:
   // Implementation-defined members go here (see association.cpp).
@@ -170,6 +175,9 @@ class Association {
   Step on_chunk(const wire::Chunk& chunk, Instant now, DeliverySink& sink);
   Step on_data(const wire::Data& d, DeliverySink& sink);      // association_data.cpp
   Step on_fragment(const wire::Data& d, DeliverySink& sink);  // association_data.cpp
+  Step deliver_fragment(const wire::Data& d, DeliverySink& sink);
+  bool reached_pd_point() const;
+  void release_reassembly_buffer();
   void reset_reassembly();
   void expire_tail(Instant now);  // association_data.cpp
   Step on_ack(const wire::Ack& a);
@@ -218,8 +226,8 @@ class Association {
   // Reassembly of the one fragmented message in progress (docs/PROTOCOL.md 15.4).
   std::vector<uint8_t> rx_msg_;
   Delivery rx_first_;     // its first fragment's fields (payload unused)
-  uint32_t rx_chunks_ = 0;  // fragments appended (or, partial_delivery, handed out) so far
-  bool rx_pd_open_ = false; // partial_delivery: pieces of a message handed out, its last not yet
+  uint32_t rx_chunks_ = 0;  // fragments appended or handed out so far
+  bool rx_pd_open_ = false; // pieces of a message handed out, its last not yet
   Instant last_now_{};   // latest `now` seen, for update_config()
   wire::ChunkReader reader_;
   TxBuffer tx_;

@@ -151,24 +151,14 @@ Association::Step Association::on_data(const wire::Data& d, DeliverySink& sink) 
 
 // One fragment of a message (docs/PROTOCOL.md 15.4). The reader guarantees
 // B...E order, equal fields and the size bound, so this only appends; the
-// sink sees the whole message once, when its E fragment arrives.
+// sink sees the whole message once, when its E fragment arrives, unless
+// partial delivery starts first.
 Association::Step Association::on_fragment(const wire::Data& d, DeliverySink& sink) {
-  if (config_.partial_delivery) {
-    // SCTP's partial delivery: each fragment goes out as it comes; ACKs
-    // still wait for the application to take the whole message.
+  // SCTP's partial delivery: a one-to-one socket hands out each fragment as
+  // it comes; so does any socket once the first piece of the message is out.
+  if (rx_pd_open_ || config_.partial_delivery) {
     if (d.begin) rx_first_ = Delivery{d.tsn, d.sid, d.ssn, d.ppid, d.unordered(), {}};
-    Delivery piece = rx_first_;
-    piece.payload = d.payload;
-    piece.piece = true;
-    piece.more = !d.end;
-    if (!sink.deliver(piece)) return Step::kRefused;  // read again later, nothing kept
-    ++rx_chunks_;
-    rx_pd_open_ = !d.end;
-    if (d.end) {
-      handed_chunks_.push_back(rx_chunks_);
-      rx_chunks_ = 0;
-    }
-    return Step::kNext;
+    return deliver_fragment(d, sink);
   }
   if (d.begin) {
     reset_reassembly();
@@ -176,29 +166,63 @@ Association::Step Association::on_fragment(const wire::Data& d, DeliverySink& si
   }
   const size_t before = rx_msg_.size();
   rx_msg_.insert(rx_msg_.end(), d.payload.begin(), d.payload.end());
-  if (!d.end) {
+  if (!d.end && !reached_pd_point()) {
     ++rx_chunks_;
     return Step::kNext;
   }
-  Delivery whole = rx_first_;
-  whole.payload = wire::Bytes(rx_msg_);
-  if (!sink.deliver(whole)) {
-    // The receive loop rolls the reader back to before this E fragment and
+  // The whole message, or (the partial delivery point reached) what is in.
+  Delivery out = rx_first_;
+  out.payload = wire::Bytes(rx_msg_);
+  out.piece = !d.end;
+  out.more = !d.end;
+  if (!sink.deliver(out)) {
+    // The receive loop rolls the reader back to before this fragment and
     // will feed it again: undo its append so it is not counted twice.
     rx_msg_.resize(before);
     return Step::kRefused;
   }
-  handed_chunks_.push_back(rx_chunks_ + 1);
-  reset_reassembly();
+  if (d.end) {
+    handed_chunks_.push_back(rx_chunks_ + 1);
+    reset_reassembly();
+    return Step::kNext;
+  }
+  ++rx_chunks_;
+  rx_pd_open_ = true;  // the rest goes fragment by fragment, as it comes
+  release_reassembly_buffer();
   return Step::kNext;
 }
 
-void Association::reset_reassembly() {
+// Linux (sctp_ulpq_retrieve_reassembled): partial delivery starts once the
+// message's first fragments hold pd_point bytes or more.
+bool Association::reached_pd_point() const { return config_.pd_point != 0 && rx_msg_.size() >= config_.pd_point; }
+
+// One fragment as a piece of its message; ACKs still wait for the
+// application to take the whole message.
+Association::Step Association::deliver_fragment(const wire::Data& d, DeliverySink& sink) {
+  Delivery piece = rx_first_;
+  piece.payload = d.payload;
+  piece.piece = true;
+  piece.more = !d.end;
+  if (!sink.deliver(piece)) return Step::kRefused;  // read again later, nothing kept
+  ++rx_chunks_;
+  rx_pd_open_ = !d.end;
+  if (d.end) {
+    handed_chunks_.push_back(rx_chunks_);
+    rx_chunks_ = 0;
+  }
+  return Step::kNext;
+}
+
+void Association::release_reassembly_buffer() {
   if (rx_msg_.capacity() > kKeepReassemblyCapacity) {
     rx_msg_ = std::vector<uint8_t>();
   } else {
     rx_msg_.clear();
   }
+}
+
+void Association::reset_reassembly() {
+  release_reassembly_buffer();
   rx_chunks_ = 0;
   rx_pd_open_ = false;
 }

@@ -35,6 +35,13 @@ struct Config {
   // fragment is in. Only where the reader cannot see another association's
   // data in between: a one-to-one socket.
   bool partial_delivery = false;
+  // SCTP_PARTIAL_DELIVERY_POINT (a one-to-many socket's; 0: none): once
+  // this many bytes of a fragmented message are in, what is in goes to the
+  // sink as a piece and every later fragment as it comes (Linux's
+  // sctp_ulpq_retrieve_reassembled). Below it, and at 0, the message is
+  // delivered whole. Ignored with partial_delivery, which is "from the first
+  // byte".
+  size_t pd_point = 0;
   uint8_t init_flags = 0;                 // T/S/P bits: fields WE omit from our DATA
   // SCTP_MAXSEG: the most user data one DATA fragment carries when
   // fragmentation is negotiated (0: as much as a chunk holds). Without it a

@@ -228,6 +228,10 @@ ToApp Conn::data_header(const assoc::Delivery& d) const {
 bool Conn::deliver(const assoc::Delivery& d) {
   DeliveryBatch& b = delivery_batch();
   if (!backlog_.empty()) return false;
+  if (gate_wait_ || gated()) {  // another association's message is part-way in the shared pair
+    wait_for_gate();
+    return false;
+  }
   if (assoc_.event_pending()) {  // e.g. COMM_UP, when INIT and DATA came in one read: it goes first
     events_first_ = true;
     return false;
@@ -250,19 +254,23 @@ bool Conn::deliver(const assoc::Delivery& d) {
   return true;
 }
 
-// A reassembled message: its payload is valid only during deliver(), so it
-// goes out now, in pieces of at most kPieceMax, each its own pair message;
-// what the pair cannot take is copied to the backlog.
+// A reassembled message, or part of one in partial delivery: its payload is
+// valid only during deliver(), so it goes out now, in pieces of at most
+// kPieceMax, each its own pair message; what the pair cannot take is copied
+// to the backlog.
 bool Conn::deliver_pieces(const assoc::Delivery& d) {
   flush_deliveries();  // what came before stays before
   if (!backlog_.empty()) return false;
   ToApp h = data_header(d);
+  // One-to-one sockets keep their readers' old rule: a blocking recvmsg
+  // waits for the next piece of a message it has begun.
+  const uint8_t last_more = !d.more ? 0 : shared_pair_ ? kMoreLater : kMoreFollows;
   const uint8_t* p = d.payload.data();
   size_t left = d.payload.size();
   while (left > 0) {
     const size_t n = std::min(left, kPieceMax);
     h.len = static_cast<uint32_t>(n);
-    h.more = left > n || d.more;
+    h.more = left > n ? kMoreFollows : last_more;
     if (backlog_.empty()) {
       iovec iov[2] = {{&h, sizeof h}, {const_cast<uint8_t*>(p), n}};
       msghdr m{};
@@ -287,6 +295,7 @@ bool Conn::deliver_pieces(const assoc::Delivery& d) {
     p += n;
     left -= n;
   }
+  if (shared_pair_) after_pieces(d);
   return true;
 }
 
@@ -337,6 +346,7 @@ std::vector<uint8_t>& Conn::shared_scratch() {
 // whether the application refused a delivery (then reading TCP pauses).
 size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
   assoc_.report_dry(events() & event_bit(SCTP_SENDER_DRY_EVENT));  // the subscription may have changed
+  assoc_.set_pd_point(sock_->pd_point.load(std::memory_order_relaxed));  // SCTP_PARTIAL_DELIVERY_POINT may have too
   size_t used = 0;
   while (used < len) {
     size_t step = assoc_.receive(wire::Bytes(data + used, len - used), now, *this);
@@ -356,7 +366,7 @@ size_t Conn::feed(const uint8_t* data, size_t len, Instant now) {
     }
     if (!batch_full || !backlog_.empty() || step == 0 || finished_) break;
   }
-  bool refused = pair_out_ != nullptr || !backlog_.empty();
+  bool refused = pair_out_ != nullptr || !backlog_.empty() || gate_wait_;
   if (refused != inbound_paused_) {
     inbound_paused_ = refused;
     assoc_.set_inbound_paused(refused, now);
@@ -714,10 +724,12 @@ void Conn::start_exit_drain() {
 void Conn::report() const {
   SCTPMAP_LOG(kWarn,
               "assoc %d: state %d, %u un-ACKed (%zu bytes), %zu bytes unwritten, held %d, rx %zu bytes, "
-              "paused %d, pair_out %d, tcp_out %d, backlog %zu, pair_eof %d, tcp_eof %d, taken %u acked %u",
+              "paused %d, pair_out %d, tcp_out %d, backlog %zu, pair_eof %d, tcp_eof %d, taken %u acked %u, "
+              "partial delivery %d (gate held %d, waiting %d)",
               assoc_id_, static_cast<int>(assoc_.state()), assoc_.unacked_count(), assoc_.unacked_bytes(),
               assoc_.pending_tx().size(), static_cast<int>(held_.size()), rx_.size(), inbound_paused_,
-              pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, doorbell_->taken.load(), acked_);
+              pair_out_ != nullptr, tcp_out_ != nullptr, backlog_.size(), pair_eof_, tcp_eof_, doorbell_->taken.load(), acked_,
+              pd_open_, gate_held_, gate_wait_);
 }
 
 bool Conn::drained() const {

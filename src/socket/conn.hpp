@@ -34,6 +34,7 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   void update_config(const assoc::Config& c) {
     assoc::Config next = c;
     next.partial_delivery = assoc_.config().partial_delivery;  // fixed by the socket's type
+    next.pd_point = assoc_.config().pd_point;                  // the socket's (Conn::feed)
     assoc_.update_config(next);
     if (!finished_) rearm_timer();
   }
@@ -67,6 +68,12 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   Take take_from_hub(const ToEngine& h, const uint8_t* data, size_t len, Instant now);
   // The application closed the socket: shut down (or abort, SO_LINGER {1,0}).
   void app_closed(Instant now);
+  // The partial delivery gate (Hub::gates) that shut this association out
+  // is open again: write what waited, read on.
+  void gate_opened(Instant now);
+  // The hub is going, after the application closed the socket: what waits
+  // for it is dropped.
+  void app_gone();
   // sctp_peeloff: from now on this association is `to`'s, a one-to-one
   // socket with its own pair. Caller holds both sockets' tx_mu.
   // `queued`: what it had delivered to the old socket's pair and the
@@ -183,7 +190,18 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   // on a one-to-many socket (SCTP_EVENT with its id), else the socket's.
   EventMask events() const { return shared_pair_ ? doorbell_->events.load(std::memory_order_relaxed) : sock_->events(); }
   void queue_to_app(ToApp hdr, const std::vector<uint8_t>& body);
+  static std::vector<uint8_t> pair_entry(ToApp hdr, const std::vector<uint8_t>& body);
   bool flush_backlog();
+  // One-to-many partial delivery (hub.hpp, "partial delivery gate").
+  bool gated() const {
+    Hub* h = shared_pair_ ? sock_->hub : nullptr;
+    return h != nullptr && h->gates(this);
+  }
+  void wait_for_gate();
+  void after_pieces(const assoc::Delivery& d);
+  void end_partial();
+  void partial_aborted();
+  void release_gate();
   void fail_unsent_from_pair();
   void hand_to_listener();
   void finish();
@@ -248,6 +266,14 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   size_t held_bytes_ = 0;
   bool app_eof_pending_ = false;     // one-to-many: SCTP_EOF or close() waits behind held_
   std::deque<std::vector<uint8_t>> backlog_;  // whole pair messages for the app, in order
+  // One-to-many partial delivery: pieces of a message are handed out, its
+  // last not yet (Association's rx_pd_open_ as the pair sees it).
+  bool pd_open_ = false;
+  // Meanwhile this association's own notifications wait here and follow
+  // the message's end (Linux: the pd_lobby until sctp_ulpq_clear_pd).
+  std::vector<std::vector<uint8_t>> pd_lobby_;
+  bool gate_held_ = false;  // this association holds the hub's gate (Hub::pd_begin)
+  bool gate_wait_ = false;  // waits in the hub's list: shut out by another, or behind those it shut out
   uint32_t acked_ = 0;
   bool flush_posted_ = false;  // an application thread asked the engine to write tx
   bool on_app_thread_ = false;  // read_tcp_from_app runs: what needs the reactor is left to it

@@ -213,6 +213,12 @@ void Conn::move_to(std::shared_ptr<Socket> to, std::deque<std::vector<uint8_t>> 
   autoclose_ = {};
   Hub* h = hub_;
   hub_ = nullptr;
+  const bool was_waiting = gate_wait_;
+  if (Hub* gate = sock_->hub) {  // it neither shuts others out nor waits any longer
+    gate_held_ = false;
+    gate_wait_ = false;
+    gate->forget(this);
+  }
   shared_pair_ = false;
   if (h) h->detach(this);
   if (pair_out_) {  // the backlog now goes to the new pair
@@ -224,10 +230,15 @@ void Conn::move_to(std::shared_ptr<Socket> to, std::deque<std::vector<uint8_t>> 
   sock_->conn = this;
   // Delivered earlier than anything in the backlog: ahead of it.
   backlog_.insert(backlog_.begin(), std::make_move_iterator(queued.begin()), std::make_move_iterator(queued.end()));
+  for (auto& m : pd_lobby_) backlog_.push_back(std::move(m));  // a one-to-one socket has no lobby
+  pd_lobby_.clear();
   if (!up_) return;
   sock_->direct = this;
   pair_in_ = reactor_.watch(pair_, POLLIN | POLLRDHUP, &pair_in_port_, true);
   flush_backlog();
+  // What another association's partial delivery held back (its reading
+  // paused) now goes to the new socket.
+  if (was_waiting) continue_later(&Conn::read_tcp);
 }
 
 void Conn::app_closed(Instant now) {

@@ -126,6 +126,7 @@ void Conn::handle_events(Instant) {
                    },
                    [&](const assoc::PartialDeliveryAborted& a) {
                      notify(SCTP_PARTIAL_DELIVERY_EVENT, make_pdapi_aborted(a.sid, a.ssn, assoc_id_));
+                     partial_aborted();
                    },
                    [&](assoc::SendFailed& f) {
                      f.message.ppid = htonl(f.message.ppid);
@@ -230,21 +231,39 @@ void Conn::notify(uint16_t sn_type, std::vector<uint8_t> body) {
   ToApp h;
   h.kind = ToAppKind::kNotification;
   h.assoc_id = assoc_id_;
+  // Linux (sctp_ulpq_tail_event): an association in partial delivery posts
+  // its notifications to the lobby until the message ends; the abort of
+  // that message itself goes straight to the application.
+  if (pd_open_ && shared_pair_ && sn_type != SCTP_PARTIAL_DELIVERY_EVENT) {
+    pd_lobby_.push_back(pair_entry(h, body));
+    return;
+  }
   queue_to_app(h, body);
 }
 
-// A bundle of one entry, behind everything already queued for the application.
-void Conn::queue_to_app(ToApp hdr, const std::vector<uint8_t>& body) {
+std::vector<uint8_t> Conn::pair_entry(ToApp hdr, const std::vector<uint8_t>& body) {
   hdr.len = static_cast<uint32_t>(body.size());
   std::vector<uint8_t> msg(sizeof hdr + body.size());
   std::memcpy(msg.data(), &hdr, sizeof hdr);
   if (!body.empty()) std::memcpy(msg.data() + sizeof hdr, body.data(), body.size());
-  backlog_.push_back(std::move(msg));
+  return msg;
+}
+
+// A bundle of one entry, behind everything already queued for the application.
+void Conn::queue_to_app(ToApp hdr, const std::vector<uint8_t>& body) {
+  backlog_.push_back(pair_entry(hdr, body));
   flush_backlog();
 }
 
-// Returns true when the backlog is empty.
+// Returns true when the backlog is empty. Shut out by another association's
+// partial delivery, or in the line of those it shut out (gate_wait_), it
+// writes nothing and waits for the Hub (no POLLOUT: the pair may well be
+// writable).
 bool Conn::flush_backlog() {
+  if (!backlog_.empty() && (gate_wait_ || gated())) {
+    wait_for_gate();
+    return false;
+  }
   while (!backlog_.empty()) {
     const auto& m = backlog_.front();
     ssize_t n = sys::send(pair_, m.data(), m.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -257,8 +276,14 @@ bool Conn::flush_backlog() {
       SCTPMAP_LOG(kWarn, "assoc %d: notification to the application dropped: %s", assoc_id_, strerror(errno));
     backlog_.pop_front();  // sent, or the application has gone: drop
   }
+  if (gate_held_) release_gate();
   if (finished_ && !deleting_) {
     deleting_ = true;
+    if (shared_pair_ && sock_->hub) {  // whatever was part-way ends here
+      pd_open_ = false;
+      release_gate();
+      sock_->hub->forget(this);
+    }
     if (!shared_pair_) {  // a one-to-many socket's pair stays with its hub
       close_owned(pair_);
       sock_->engine_fd_closed = true;

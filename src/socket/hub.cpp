@@ -90,6 +90,39 @@ void Hub::resume(Conn* c) {
   read_pair(reactor_.now());
 }
 
+void Hub::pd_end(Conn* c) {
+  if (pd_owner_ != c) return;
+  pd_owner_ = nullptr;
+  if (pd_waiting_.empty() && lobby_.empty()) return;
+  // Not from here: `c` is in the middle of its own receive path, whose
+  // buffers the waiting Conns would reuse.
+  reactor_.post([s = sock_] {
+    std::lock_guard lock(s->tx_mu);
+    if (s->hub) s->hub->open_gate();
+  });
+}
+
+// Each waiting Conn writes what it holds and reads on; one of them may take
+// the gate itself, and the rest then wait on.
+void Hub::open_gate() {
+  while (!pd_owner_ && !lobby_.empty()) {
+    ToApp a;
+    std::memcpy(&a, lobby_.front().data(), sizeof a);
+    write_notification(a, lobby_.front().data() + sizeof a);
+    lobby_.pop_front();
+  }
+  while (!pd_owner_ && !pd_waiting_.empty()) {
+    Conn* c = pd_waiting_.front();
+    pd_waiting_.erase(pd_waiting_.begin());
+    c->gate_opened(reactor_.now());
+  }
+}
+
+void Hub::forget(Conn* c) {
+  std::erase(pd_waiting_, c);
+  pd_end(c);
+}
+
 void Hub::on_ready(int, uint32_t) {
   std::lock_guard lock(sock_->tx_mu);
   read_pair(reactor_.now());
@@ -170,12 +203,23 @@ void Hub::fail_unsent(const ToEngine& h, const uint8_t* data, size_t len) {
   a.kind = ToAppKind::kNotification;
   a.assoc_id = h.assoc_id;
   a.len = static_cast<uint32_t>(body.size());
-  iovec iov[2] = {{&a, sizeof a}, {body.data(), body.size()}};
+  if (pd_owner_) {  // not between the pieces of another association's message
+    std::vector<uint8_t> entry(sizeof a + body.size());
+    std::memcpy(entry.data(), &a, sizeof a);
+    std::memcpy(entry.data() + sizeof a, body.data(), body.size());
+    lobby_.push_back(std::move(entry));
+    return;
+  }
+  write_notification(a, body.data());
+}
+
+void Hub::write_notification(const ToApp& a, const uint8_t* body) {
+  iovec iov[2] = {{const_cast<ToApp*>(&a), sizeof a}, {const_cast<uint8_t*>(body), a.len}};
   msghdr mh{};
   mh.msg_iov = iov;
   mh.msg_iovlen = 2;
   if (sys::sendmsg(pair_, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-    SCTPMAP_LOG(kWarn, "assoc %d: SEND_FAILED for a message to an ended association dropped: %s", h.assoc_id,
+    SCTPMAP_LOG(kWarn, "assoc %d: SEND_FAILED for a message to an ended association dropped: %s", a.assoc_id,
                 strerror(errno));
 }
 
@@ -218,6 +262,14 @@ void Hub::maybe_finish() {
       if (a.phase == Phase::kConnecting && !find(id)) return;
   }
   deleting_ = true;
+  // Ended associations still waiting to write for the application, which
+  // has closed the socket: nothing is left to wait for.
+  std::vector<Conn*> waiting = std::move(pd_waiting_);
+  pd_waiting_.clear();
+  pd_owner_ = nullptr;
+  lobby_.clear();
+  sock_->hub = nullptr;
+  for (Conn* c : waiting) c->app_gone();
   stop_listening();
   reactor_.cancel(pair_in_);
   pair_in_ = nullptr;

@@ -49,6 +49,20 @@ class Hub final : public engine::FdHandler {
 
   void on_ready(int fd, uint32_t revents) override;  // the pair
 
+  // The partial delivery gate (SCTP_FRAGMENT_INTERLEAVE 0, Linux's pd_lobby;
+  // docs/PROTOCOL.md 15.4). While one association has part of a message in
+  // the pair (pd_begin .. pd_end), no other association writes to the pair:
+  // each Conn checks gates() before writing and, if shut out, waits (its
+  // deliveries refused, its TCP unread) until the gate opens; the waiting
+  // Conns then resume in the order they came to wait. One association at a
+  // time; with SCTP_FRAGMENT_INTERLEAVE 1 nobody takes the gate.
+  bool gates(const Conn* c) const { return pd_owner_ != nullptr && pd_owner_ != c; }
+  void pd_begin(Conn* c) { pd_owner_ = c; }
+  void pd_end(Conn* c);
+  void wait_gate(Conn* c) { pd_waiting_.push_back(c); }
+  bool has_waiters() const { return !pd_waiting_.empty(); }
+  void forget(Conn* c);  // `c` goes (deleted or peeled off): no longer waits
+
  private:
   explicit Hub(std::shared_ptr<Socket> sock);
   ~Hub() = default;
@@ -81,6 +95,11 @@ class Hub final : public engine::FdHandler {
   // Messages for associations whose Conn is still being created.
   std::unordered_map<int32_t, std::deque<Pending>> pending_;
   Conn* blocked_ = nullptr;  // its full send buffer stops reading the pair
+  Conn* pd_owner_ = nullptr;   // holds the partial delivery gate
+  std::vector<Conn*> pd_waiting_;  // shut out by it, oldest first
+  std::deque<std::vector<uint8_t>> lobby_;  // the hub's own notifications (fail_unsent) meanwhile
+  void open_gate();
+  void write_notification(const ToApp& a, const uint8_t* body);
   bool app_closed_ = false;
   bool exiting_ = false;
   bool deleting_ = false;

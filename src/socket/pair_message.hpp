@@ -51,7 +51,7 @@ enum class ToAppKind : uint8_t {
 
 struct ToApp {
   ToAppKind kind = ToAppKind::kData;
-  uint8_t more = 0;  // data: 1 when more pieces of the same message follow (messages above kPieceMax)
+  uint8_t more = 0;  // data: kMoreFollows or kMoreLater when more pieces of the same message follow
   uint16_t sid = 0;
   uint16_t ssn = 0;
   uint16_t flags = 0;  // SCTP_UNORDERED for data
@@ -63,6 +63,14 @@ struct ToApp {
   uint32_t len = 0;        // payload bytes following this header in the bundle
   uint64_t accept_id = 0;  // kAccept only
 };
+
+// ToApp::more. A piece of a message above kPieceMax: the engine has the
+// rest and writes it right behind, so a blocking recvmsg may wait for it.
+inline constexpr uint8_t kMoreFollows = 1;
+// A piece of a message in partial delivery on a one-to-many socket: the
+// rest may not have arrived, so recvmsg returns what it has (Linux returns
+// one event, without MSG_EOR) rather than wait for it.
+inline constexpr uint8_t kMoreLater = 2;
 
 static_assert(sizeof(ToEngine) == 32);
 static_assert(sizeof(ToApp) == 40);

@@ -135,6 +135,8 @@ std::shared_ptr<Socket> Socket::make_accepted(const Socket& l, int pair_app, int
   std::shared_ptr<Socket> s(new Socket(l.domain, l.type, pair_engine));
   s->opts = l.opts;
   s->nodelay.store(l.opts.nodelay, std::memory_order_relaxed);
+  s->pd_point.store(l.opts.pd_point, std::memory_order_relaxed);
+  s->fragment_interleave.store(l.opts.fragment_interleave, std::memory_order_relaxed);
   s->events_.store(l.events_.load());
   s->phase = Phase::kConnecting;
   s->accept_app_fd = pair_app;

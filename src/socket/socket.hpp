@@ -158,6 +158,10 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::atomic<uint32_t> tx_waiters{0};
   // opts.nodelay, for the sending path, which does not take mu.
   std::atomic<bool> nodelay{false};
+  // opts.pd_point and opts.fragment_interleave, for the engine, which reads
+  // them per TCP read or per partial delivery and does not take mu.
+  std::atomic<uint32_t> pd_point{0};
+  std::atomic<bool> fragment_interleave{false};
   // EMSGSIZE bound for an association whose own bound is `known` (0 before
   // COMM_UP: a provisional one). Caller holds mu.
   size_t message_limit(size_t known) const;

@@ -359,9 +359,12 @@ ssize_t Socket::recv_locked(int fd, msghdr* msg, int flags, bool first_nowait) {
   size_t total = static_cast<size_t>(n);
   const size_t cap = iov_total(msg);
   // The engine has the whole message and is writing its pieces: a blocking
-  // call waits for them, as Linux returns a complete message whole.
-  const bool wait = h.more && !(flags & MSG_DONTWAIT) && !(sys::fcntl(fd, F_GETFL) & O_NONBLOCK);
-  while (whole && h.more && !(flags & MSG_PEEK) && total < cap && next_piece_ready(fd, h.assoc_id, wait)) {
+  // call waits for them, as Linux returns a complete message whole. The
+  // rest of a message in partial delivery (kMoreLater) may take any time:
+  // what is already here is joined, nothing is waited for.
+  const bool blocking = h.more && !(flags & MSG_DONTWAIT) && !(sys::fcntl(fd, F_GETFL) & O_NONBLOCK);
+  while (whole && h.more && !(flags & MSG_PEEK) && total < cap &&
+         next_piece_ready(fd, h.assoc_id, blocking && h.more == kMoreFollows)) {
     iovec rest[kMaxIov];
     msghdr m = *msg;
     m.msg_iov = rest;
@@ -377,7 +380,9 @@ ssize_t Socket::recv_locked(int fd, msghdr* msg, int flags, bool first_nowait) {
 
 // The next entry (in rx_bundle_, else at the front of the pair, waited for
 // if `wait`) is the next piece of association `id`'s message: the engine
-// writes a message's pieces one after the other. Caller holds rx_mu_.
+// writes a message's pieces in order, and on a one-to-many socket with
+// SCTP_FRAGMENT_INTERLEAVE another association's entries may come between
+// them, which ends the read there. Caller holds rx_mu_.
 bool Socket::next_piece_ready(int fd, int32_t id, bool wait) {
   ToApp next;
   if (rx_pos_ < rx_bundle_.size()) {

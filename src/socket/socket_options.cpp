@@ -215,6 +215,13 @@ static int set_sctp(Socket& s, Options& o, int name, const void* val, socklen_t 
       o.autoclose = v;
       return 0;
     }
+    case SCTP_PARTIAL_DELIVERY_POINT:
+    case SCTP_FRAGMENT_INTERLEAVE: {
+      int rc = set_tunable(o, name, val, len);
+      s.pd_point.store(o.pd_point, std::memory_order_relaxed);  // the engine's copies
+      s.fragment_interleave.store(o.fragment_interleave, std::memory_order_relaxed);
+      return rc;
+    }
     default: {
       int rc = set_tunable(o, name, val, len);
       if (rc == -ENOPROTOOPT) log_unknown_once(IPPROTO_SCTP, name);

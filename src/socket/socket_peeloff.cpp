@@ -93,6 +93,8 @@ int Socket::peeloff(int fd, int32_t id, int flags, std::shared_ptr<Socket>* out)
     peeled->opts = opts;
     copy_assoc_values(peeled->opts, info.opts);  // what the association has of its own
     peeled->nodelay.store(opts.nodelay, std::memory_order_relaxed);
+    peeled->pd_point.store(opts.pd_point, std::memory_order_relaxed);
+    peeled->fragment_interleave.store(opts.fragment_interleave, std::memory_order_relaxed);
     peeled->local = info.local;
   }
   peeled->events_.store(info.doorbell->events.load());

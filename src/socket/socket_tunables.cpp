@@ -102,13 +102,18 @@ int set_tunable(Options& o, int name, const void* val, socklen_t len) {
     case SCTP_DELAYED_SACK: return set_delayed_sack(o, val, len);
     case SCTP_PARTIAL_DELIVERY_POINT: {
       uint32_t v;
+      if (len != static_cast<socklen_t>(sizeof v)) return -EINVAL;  // Linux: exactly a u32
       if (int rc = read_opt(val, len, &v)) return rc;
       // Linux: no larger than half the receive buffer.
       if (v > static_cast<uint32_t>(o.rcvbuf) / 2) return -EINVAL;
       o.pd_point = v;
       return 0;
     }
-    case SCTP_FRAGMENT_INTERLEAVE: return read_flag(val, len, &o.fragment_interleave);
+    case SCTP_FRAGMENT_INTERLEAVE:
+      // Linux: exactly an int; any value but 0 is on (2, RFC 6458's
+      // interleaving of streams too, reads back as 1).
+      if (len != static_cast<socklen_t>(sizeof(int))) return -EINVAL;
+      return read_flag(val, len, &o.fragment_interleave);
     case SCTP_I_WANT_MAPPED_V4_ADDR: return read_flag(val, len, &o.v4mapped);
     case SCTP_RECVNXTINFO: return read_flag(val, len, &o.recv_nxtinfo);
     case SCTP_DEFAULT_PRINFO: return set_default_prinfo(o, val, len);

@@ -216,5 +216,152 @@ TEST(AssocPartialDelivery, WholeModeKeepsTheMessageUntilItsEnd) {
   while (auto e = b.poll_event()) EXPECT_FALSE(std::holds_alternative<PartialDeliveryAborted>(*e));
 }
 
+// SCTP_PARTIAL_DELIVERY_POINT (Config::pd_point, a one-to-many socket's):
+// what a sink sees, piece by piece.
+struct PieceSink final : DeliverySink {
+  struct Got {
+    size_t size;
+    bool piece, more;
+    uint8_t first;
+  };
+  std::vector<Got> got;
+  std::vector<bool> answers;  // scripted answers; true once they run out
+  size_t calls = 0;
+  bool deliver(const Delivery& d) override {
+    const bool ok = calls < answers.size() ? answers[calls] : true;
+    ++calls;
+    if (ok) got.push_back(Got{d.payload.size(), d.piece, d.more, d.payload.empty() ? uint8_t{0} : d.payload[0]});
+    return ok;
+  }
+};
+
+Association receiver_with_point(size_t pd_point) {
+  Config c;
+  c.pd_point = pd_point;
+  Association b(c);
+  b.start(Instant{});
+  return b;
+}
+
+// Bytes on the wire of one full DATA fragment of three_fragments().
+constexpr size_t kFragmentBytes = (wire::kMaxDraftMessage + 16 + 3) & ~size_t{3};
+
+TEST(AssocPartialDeliveryPoint, BelowThePointFragmentsWaitThenWhatIsInIsOnePiece) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver_with_point(100000);  // between one and two fragments
+  PieceSink sink;
+  EXPECT_EQ(b.receive(wire::Bytes(t).first(cut - kFragmentBytes), Instant{}, sink), cut - kFragmentBytes);
+  EXPECT_TRUE(sink.got.empty());  // 65519 bytes in: below the point
+  EXPECT_EQ(b.receive(wire::Bytes(t).subspan(cut - kFragmentBytes, kFragmentBytes), Instant{}, sink), kFragmentBytes);
+  ASSERT_EQ(sink.got.size(), 1u);  // the point reached: both fragments as one piece
+  EXPECT_EQ(sink.got[0].size, 2 * wire::kMaxDraftMessage);
+  EXPECT_TRUE(sink.got[0].piece);
+  EXPECT_TRUE(sink.got[0].more);
+  EXPECT_EQ(b.receive(wire::Bytes(t).subspan(cut), Instant{}, sink), t.size() - cut);
+  ASSERT_EQ(sink.got.size(), 2u);  // then each fragment as it comes, the last ending it
+  EXPECT_EQ(sink.got[1].size, 10u);
+  EXPECT_TRUE(sink.got[1].piece);
+  EXPECT_FALSE(sink.got[1].more);
+  const size_t before = b.pending_tx().size();
+  b.delivered(1, Instant{});  // one message taken: one ACK per fragment, none before
+  EXPECT_EQ(b.pending_tx().size() - before, 3u * 8u);
+}
+
+TEST(AssocPartialDeliveryPoint, ZeroOrAboveTheMessageDeliversItWhole) {
+  for (size_t point : {size_t{0}, size_t{2 * wire::kMaxDraftMessage + 11}}) {
+    SCOPED_TRACE(point);
+    size_t cut = 0;
+    const std::vector<uint8_t> t = three_fragments(&cut);
+    Association b = receiver_with_point(point);
+    PieceSink sink;
+    EXPECT_EQ(b.receive(wire::Bytes(t).first(cut), Instant{}, sink), cut);
+    EXPECT_TRUE(sink.got.empty());
+    EXPECT_EQ(b.receive(wire::Bytes(t).subspan(cut), Instant{}, sink), t.size() - cut);
+    ASSERT_EQ(sink.got.size(), 1u);
+    EXPECT_EQ(sink.got[0].size, 2 * wire::kMaxDraftMessage + 10);
+    EXPECT_FALSE(sink.got[0].piece);
+  }
+}
+
+// Linux checks the point only before the last fragment is in: a message
+// whose end reaches it is a whole message, not a piece.
+TEST(AssocPartialDeliveryPoint, PointReachedByTheLastFragmentIsWhole) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver_with_point(2 * wire::kMaxDraftMessage + 10);
+  PieceSink sink;
+  EXPECT_EQ(b.receive(wire::Bytes(t), Instant{}, sink), t.size());
+  ASSERT_EQ(sink.got.size(), 1u);
+  EXPECT_FALSE(sink.got[0].piece);
+}
+
+// A sink with no room for the first piece (the application's pair is full,
+// or another association holds the partial delivery gate): the fragment
+// that reached the point is fed again later and counted once.
+TEST(AssocPartialDeliveryPoint, RefusedFirstPieceRollsBackAndIsCountedOnce) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver_with_point(100000);
+  PieceSink sink;
+  sink.answers = {false, false};
+  EXPECT_EQ(b.receive(wire::Bytes(t).first(cut), Instant{}, sink), cut - kFragmentBytes);
+  EXPECT_EQ(b.receive(wire::Bytes(t).subspan(cut - kFragmentBytes, kFragmentBytes), Instant{}, sink), 0u);
+  EXPECT_TRUE(sink.got.empty());
+  EXPECT_EQ(b.receive(wire::Bytes(t).subspan(cut - kFragmentBytes), Instant{}, sink), t.size() - cut + kFragmentBytes);
+  ASSERT_EQ(sink.got.size(), 2u);
+  EXPECT_EQ(sink.got[0].size, 2 * wire::kMaxDraftMessage);  // the second fragment appended once
+  EXPECT_EQ(sink.got[1].size, 10u);
+  const size_t before = b.pending_tx().size();
+  b.delivered(1, Instant{});
+  EXPECT_EQ(b.pending_tx().size() - before, 3u * 8u);  // three fragments, three ACKs
+  EXPECT_EQ(b.unacked_count(), 0u);
+}
+
+// A refused later piece is simply fed again: nothing was appended.
+TEST(AssocPartialDeliveryPoint, RefusedLaterPieceIsFedAgain) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver_with_point(1);
+  PieceSink sink;
+  sink.answers = {true, true, false};
+  EXPECT_EQ(b.receive(wire::Bytes(t), Instant{}, sink), cut);
+  EXPECT_EQ(b.receive(wire::Bytes(t).subspan(cut), Instant{}, sink), t.size() - cut);
+  ASSERT_EQ(sink.got.size(), 3u);  // point 1: every fragment is its own piece
+  EXPECT_EQ(sink.got[2].size, 10u);
+  EXPECT_FALSE(sink.got[2].more);
+  const size_t before = b.pending_tx().size();
+  b.delivered(1, Instant{});
+  EXPECT_EQ(b.pending_tx().size() - before, 3u * 8u);
+}
+
+TEST(AssocPartialDeliveryPoint, CutOffAfterTheFirstPieceIsAbortedBeforeCommLost) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver_with_point(100000);
+  PieceSink sink;
+  EXPECT_EQ(b.receive(wire::Bytes(t).first(cut), Instant{}, sink), cut);
+  ASSERT_EQ(sink.got.size(), 1u);
+  b.on_transport_error(true, Instant{});
+  std::vector<Event> events;
+  while (auto e = b.poll_event()) events.push_back(*e);
+  ASSERT_EQ(events.size(), 3u);  // CommUp, PartialDeliveryAborted, CommLost
+  const auto* pd_event = std::get_if<PartialDeliveryAborted>(&events[1]);
+  ASSERT_NE(pd_event, nullptr);
+  EXPECT_EQ(pd_event->sid, 3);
+  EXPECT_TRUE(std::holds_alternative<CommLost>(events[2]));
+}
+
+TEST(AssocPartialDeliveryPoint, CutOffBeforeThePointIsNotAborted) {
+  size_t cut = 0;
+  const std::vector<uint8_t> t = three_fragments(&cut);
+  Association b = receiver_with_point(200000);
+  PieceSink sink;
+  EXPECT_EQ(b.receive(wire::Bytes(t).first(cut), Instant{}, sink), cut);
+  EXPECT_TRUE(sink.got.empty());
+  b.on_transport_error(true, Instant{});
+  while (auto e = b.poll_event()) EXPECT_FALSE(std::holds_alternative<PartialDeliveryAborted>(*e));
+}
+
 }  // namespace
 }  // namespace sctpmap::assoc::test
