@@ -159,7 +159,7 @@ API_TEST(NodelaySendsEachMessageAtOnce, 30) {
   const uint64_t segments = spaced_send(Sender::kOneToOneNodelay);
   std::fprintf(stderr, "SCTP_NODELAY: %d messages in %llu data segments\n", kCount,
                static_cast<unsigned long long>(segments));
-  EXPECT_GE(segments, kCount * 2u / 3u);
+  EXPECT_GE(segments, kCount / 2u);  // each its own, but for the few that find TCP or the engine busy
 }
 
 API_TEST(NagleOnOneToManySender, 30) {
