@@ -174,6 +174,7 @@ class Association {
   // association_rx.cpp: one decoded chunk each.
   Step on_chunk(const wire::Chunk& chunk, Instant now, DeliverySink& sink);
   Step on_data(const wire::Data& d, DeliverySink& sink);      // association_data.cpp
+  void write_acks(uint64_t chunks);                           // association_data.cpp
   Step on_fragment(const wire::Data& d, DeliverySink& sink);  // association_data.cpp
   Step deliver_fragment(const wire::Data& d, DeliverySink& sink);
   bool reached_pd_point() const;

@@ -125,6 +125,10 @@ void Association::delivered(uint32_t count, Instant now) {
     chunks += handed_chunks_.front();
     handed_chunks_.pop_front();
   }
+  write_acks(chunks);
+}
+
+void Association::write_acks(uint64_t chunks) {
   if (!can_write()) {  // our FIN is out: the ACKs can no longer be written
     acked_ += chunks;
     return;
@@ -137,10 +141,25 @@ void Association::delivered(uint32_t count, Instant now) {
 
 Association::Step Association::on_data(const wire::Data& d, DeliverySink& sink) {
   // RFC 9260 6.8 / 3.3.10.1: a DATA chunk for a stream that does not exist
-  // is an error; here it ends the association (no ERROR chunk in the draft).
+  // is an error. A peer that reads our ERROR chunk gets what Linux sends
+  // (sctp_eat_data): the DATA is dropped but acknowledged, and an ERROR with
+  // an Invalid Stream Identifier cause goes back; the association lives on.
+  // The draft has no ERROR chunk, so for any other peer it ends here.
   if (d.sid >= in_streams_) {
-    fail(LossReason::kProtocolError, wire::Error::kInvalidStream);
-    return Step::kFailed;
+    if (!peer_error_report_ || config_.strict_draft || !can_write()) {
+      fail(LossReason::kProtocolError, wire::Error::kInvalidStream);
+      return Step::kFailed;
+    }
+    const uint8_t cause[4] = {static_cast<uint8_t>(d.sid >> 8), static_cast<uint8_t>(d.sid), 0, 0};
+    wire::encode_error(tx_.out(), wire::kCauseInvalidStream, wire::Bytes(cause, sizeof cause));
+    // Its ACK keeps TSN order: with the last message the application has
+    // not taken yet, or now.
+    if (handed_chunks_.empty()) {
+      write_acks(1);
+    } else {
+      ++handed_chunks_.back();
+    }
+    return Step::kNext;
   }
   if (!d.begin || !d.end) return on_fragment(d, sink);
   const Delivery delivery{d.tsn, d.sid, d.ssn, d.ppid, d.unordered(), d.payload};

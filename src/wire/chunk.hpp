@@ -50,6 +50,7 @@ inline constexpr uint32_t kFeatureFragmentation = 0x00000001;  // B/E fragments,
 inline constexpr uint32_t kFeatureErrorReport = 0x00000002;    // reads ERROR chunks, docs/PROTOCOL.md section 16
 
 // ERROR cause codes (RFC 9260 3.3.10).
+inline constexpr uint16_t kCauseInvalidStream = 1;      // RFC 9260 3.3.10.1: stream id, 16 reserved bits
 inline constexpr uint16_t kCauseUnrecognizedChunk = 6;
 
 // Heartbeat Info parameter type (the only parameter a HEARTBEAT carries).

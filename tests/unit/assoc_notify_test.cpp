@@ -144,6 +144,44 @@ TEST(AssocRemoteError, EveryCauseIsOneEvent) {
   EXPECT_EQ(got[1].info, (std::vector<uint8_t>{0xBB, 0, 0, 0}));
 }
 
+// DATA on a stream we did not announce, from a peer that reads our ERROR
+// chunk: as Linux (sctp_eat_data), dropped but acknowledged in TSN order,
+// answered with an Invalid Stream Identifier cause; the association lives.
+TEST(AssocRemoteError, InvalidStreamIsDroppedAckedAndAnsweredWithCause1) {
+  Association a = established_after(Config{}, start_bytes(Config{}));  // 10 inbound streams
+  wire::Buffer in;
+  const uint8_t one[] = {0x11};
+  constexpr uint8_t kWhole = wire::kDataBegin | wire::kDataEnd;  // fragmentation is negotiated
+  wire::encode_data(in, wire::DataFormat{}, kWhole, 0, 1, 0, 7, wire::Bytes(one));   // TSN 0, stream 1
+  wire::encode_data(in, wire::DataFormat{}, kWhole, 1, 20, 0, 7, wire::Bytes(one));  // TSN 1, stream 20: none
+  wire::encode_data(in, wire::DataFormat{}, kWhole, 2, 2, 0, 7, wire::Bytes(one));   // TSN 2, stream 2
+  CollectSink sink;
+  EXPECT_EQ(a.receive(wire::Bytes(in), Instant{}, sink), in.size());
+  EXPECT_EQ(a.state(), State::kEstablished);
+  ASSERT_EQ(sink.got.size(), 2u);
+  EXPECT_EQ(sink.got[0].sid, 1);
+  EXPECT_EQ(sink.got[1].sid, 2);
+  const std::vector<uint8_t> error = {0x82, 0, 0, 12, 0, 1, 0, 8, 0, 20, 0, 0};  // cause 1, stream 20
+  std::vector<uint8_t> tx(a.pending_tx().begin(), a.pending_tx().end());
+  EXPECT_EQ(tx, error) << "no ACK before the application takes TSN 0";
+  a.consume_tx(tx.size());
+  a.delivered(1, Instant{});  // TSN 0, and with it the dropped TSN 1
+  tx.assign(a.pending_tx().begin(), a.pending_tx().end());
+  EXPECT_EQ(tx, (std::vector<uint8_t>{3, 0, 0, 8, 0, 0, 0, 0, 3, 0, 0, 8, 0, 0, 0, 1}));
+  a.consume_tx(tx.size());
+  a.delivered(1, Instant{});  // TSN 2
+  tx.assign(a.pending_tx().begin(), a.pending_tx().end());
+  EXPECT_EQ(tx, (std::vector<uint8_t>{3, 0, 0, 8, 0, 0, 0, 2}));
+  a.consume_tx(tx.size());
+  // With nothing waiting for the application, the ACK goes at once.
+  wire::Buffer more;
+  wire::encode_data(more, wire::DataFormat{}, kWhole, 3, 11, 0, 7, wire::Bytes(one));
+  EXPECT_EQ(a.receive(wire::Bytes(more), Instant{}, sink), more.size());
+  tx.assign(a.pending_tx().begin(), a.pending_tx().end());
+  EXPECT_EQ(tx, (std::vector<uint8_t>{0x82, 0, 0, 12, 0, 1, 0, 8, 0, 11, 0, 0, 3, 0, 0, 8, 0, 0, 0, 3}));
+  EXPECT_EQ(a.state(), State::kEstablished);
+}
+
 // A message of three fragments from a peer that negotiated fragmentation.
 std::vector<uint8_t> three_fragments(size_t* first_two_end) {
   Config c;
