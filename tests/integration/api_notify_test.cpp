@@ -258,6 +258,31 @@ API_TEST(UnrecognizedChunkReportedOnlyToPeersReadingErrors, 60) {
   close(listener);
 }
 
+// DATA on stream 20 of the 10 we announced, from a peer that reads ERROR
+// chunks: as Linux, the message is dropped (the application never sees
+// it), the peer gets cause 1 with the stream and an ACK for its TSN, in
+// order, and the association goes on: the next message arrives.
+API_TEST(InvalidStreamAnsweredWithCause1, 60) {
+  int raw = -1;
+  const int client = client_to_raw_peer(raw_start("0000 0002"), &raw, [](int) {});
+  // Whole messages, every field (no fragmentation announced): TSN 0 on
+  // stream 20, TSN 1 on stream 1, PPID 7.
+  send_all(raw, hex("00 00 00 12 00000000 0014 0000 00000007 aa bb 00 00"
+                    "00 00 00 12 00000001 0001 0000 00000007 cc dd 00 00"));
+  const Received r = receive(client);
+  ASSERT_EQ(r.n, 2) << "err=" << r.err;
+  EXPECT_EQ(r.data, hex("cc dd"));
+  EXPECT_EQ(r.sinfo.sinfo_stream, 1);
+  EXPECT_EQ(read_chunk(raw), hex("01 80 00 04"));
+  ASSERT_EQ(read_chunk(raw)[0], 0x80);  // our CAPABILITY
+  EXPECT_EQ(read_chunk(raw), hex("82 00 00 0c 0001 0008 0014 0000"));
+  EXPECT_EQ(read_chunk(raw), hex("03 00 00 08 00000000"));  // within 1 ms of the take
+  EXPECT_EQ(read_chunk(raw), hex("03 00 00 08 00000001"));
+  EXPECT_EQ(receive(client, 4096, 200).n, -2) << "the dropped message never comes";
+  close(raw);
+  close(client);
+}
+
 API_TEST(PartialDeliveryAbortedBeforeCommLost, 60) {
   int raw = -1;
   // Fragmentation offered (features 0x3, max message 4 MiB).
