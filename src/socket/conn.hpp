@@ -190,7 +190,6 @@ class Conn final : public engine::TimerHandler, public assoc::DeliverySink {
   // on a one-to-many socket (SCTP_EVENT with its id), else the socket's.
   EventMask events() const { return shared_pair_ ? doorbell_->events.load(std::memory_order_relaxed) : sock_->events(); }
   void queue_to_app(ToApp hdr, const std::vector<uint8_t>& body);
-  static std::vector<uint8_t> pair_entry(ToApp hdr, const std::vector<uint8_t>& body);
   bool flush_backlog();
   // One-to-many partial delivery (hub.hpp, "partial delivery gate").
   bool gated() const {

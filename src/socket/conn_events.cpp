@@ -241,14 +241,6 @@ void Conn::notify(uint16_t sn_type, std::vector<uint8_t> body) {
   queue_to_app(h, body);
 }
 
-std::vector<uint8_t> Conn::pair_entry(ToApp hdr, const std::vector<uint8_t>& body) {
-  hdr.len = static_cast<uint32_t>(body.size());
-  std::vector<uint8_t> msg(sizeof hdr + body.size());
-  std::memcpy(msg.data(), &hdr, sizeof hdr);
-  if (!body.empty()) std::memcpy(msg.data() + sizeof hdr, body.data(), body.size());
-  return msg;
-}
-
 // A bundle of one entry, behind everything already queued for the application.
 void Conn::queue_to_app(ToApp hdr, const std::vector<uint8_t>& body) {
   backlog_.push_back(pair_entry(hdr, body));

@@ -204,10 +204,7 @@ void Hub::fail_unsent(const ToEngine& h, const uint8_t* data, size_t len) {
   a.assoc_id = h.assoc_id;
   a.len = static_cast<uint32_t>(body.size());
   if (pd_owner_) {  // not between the pieces of another association's message
-    std::vector<uint8_t> entry(sizeof a + body.size());
-    std::memcpy(entry.data(), &a, sizeof a);
-    std::memcpy(entry.data() + sizeof a, body.data(), body.size());
-    lobby_.push_back(std::move(entry));
+    lobby_.push_back(pair_entry(a, body));
     return;
   }
   write_notification(a, body.data());

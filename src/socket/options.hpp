@@ -23,7 +23,6 @@ struct Options {
   sctp_sndrcvinfo default_send{};
   bool recv_rcvinfo = false;       // SCTP_RECVRCVINFO
   bool nodelay = false;            // SCTP_NODELAY (reported; see docs/ARCHITECTURE.md)
-  uint32_t maxseg = 0;             // SCTP_MAXSEG (0: default)
   int sndbuf = 212992 * 2;         // SO_SNDBUF as getsockopt reports it (Linux doubles)
   int rcvbuf = 212992 * 2;
   bool linger_on = false;

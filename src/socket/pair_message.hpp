@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "common/sys.hpp"
@@ -71,6 +72,16 @@ inline constexpr uint8_t kMoreFollows = 1;
 // rest may not have arrived, so recvmsg returns what it has (Linux returns
 // one event, without MSG_EOR) rather than wait for it.
 inline constexpr uint8_t kMoreLater = 2;
+
+// One entry as the pair carries it, for a backlog or a lobby: `hdr`, its
+// len set to the body's, then `body`.
+inline std::vector<uint8_t> pair_entry(ToApp hdr, const std::vector<uint8_t>& body) {
+  hdr.len = static_cast<uint32_t>(body.size());
+  std::vector<uint8_t> entry(sizeof hdr + body.size());
+  std::memcpy(entry.data(), &hdr, sizeof hdr);
+  if (!body.empty()) std::memcpy(entry.data() + sizeof hdr, body.data(), body.size());
+  return entry;
+}
 
 static_assert(sizeof(ToEngine) == 32);
 static_assert(sizeof(ToApp) == 40);

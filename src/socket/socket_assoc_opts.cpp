@@ -92,7 +92,6 @@ void copy_assoc_values(Options& to, const Options& from) {
   to.sack_delay_ms = from.sack_delay_ms;
   to.sack_freq = from.sack_freq;
   to.max_burst = from.max_burst;
-  to.maxseg = from.maxseg;
   to.assoc.maxseg = a.maxseg;
 }
 

@@ -395,7 +395,7 @@ int get_sctp(Socket& s, int fd, int name, void* val, socklen_t* len) {
       return write_opt(val, len, d);
     }
     case SCTP_MAXSEG: {
-      uint32_t v = o.maxseg ? o.maxseg : wire::kMaxDraftMessage;
+      const auto v = static_cast<uint32_t>(o.assoc.maxseg ? o.assoc.maxseg : wire::kMaxDraftMessage);
       if (len && *len >= static_cast<socklen_t>(sizeof(sctp_assoc_value))) {
         sctp_assoc_value av{};
         std::memcpy(&av, val, sizeof av);

@@ -203,7 +203,6 @@ static int set_sctp(Socket& s, Options& o, int name, const void* val, socklen_t 
       const uint32_t ip_header = s.domain == AF_INET6 ? 40 : 20;
       const uint32_t min_frag = 512 - ip_header - 12 - 16;  // SCTP common and DATA headers
       if (v != 0 && (v < min_frag || v > wire::kMaxDraftMessage)) return -EINVAL;
-      o.maxseg = v;
       o.assoc.maxseg = v;
       *live = true;
       return 0;
